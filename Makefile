@@ -1,0 +1,55 @@
+# Two entry points do all set-up on a fresh Debian machine (as root):
+#   make test   install deps, build (debug = ASan+UBSan, release, fuzz), run every test
+#   make demo   install deps, build release, run the demo mesh
+# Everything else is a convenience for developers.
+
+JOBS ?= $(shell nproc)
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+.PHONY: all deps configure build release debug fuzz test unit integration fuzz-test demo bench clean
+
+all: release
+
+deps:
+	bash scripts/install-deps.sh
+
+build/%/build.ninja: CMakeLists.txt CMakePresets.json
+	cmake --preset $* >/dev/null
+
+debug: deps build/debug/build.ninja
+	cmake --build --preset debug -j $(JOBS)
+
+release: deps build/release/build.ninja
+	cmake --build --preset release -j $(JOBS)
+
+fuzz: deps build/fuzz/build.ninja
+	cmake --build --preset fuzz -j $(JOBS)
+
+clang: deps build/clang/build.ninja
+	cmake --build --preset clang -j $(JOBS)
+
+# Unit tests run under ASan+UBSan; integration tests start the optimised binary (as users run it);
+# every fuzz target runs for a bounded time.
+unit: debug
+	ctest --preset debug -L unit
+
+integration: release
+	ctest --preset release -L integration
+
+fuzz-test: fuzz
+	ctest --preset fuzz
+
+test: debug release fuzz
+	ctest --preset debug -L unit
+	ctest --preset release -L integration
+	ctest --preset fuzz
+
+demo: release
+	bash scripts/demo.sh
+
+bench: release
+	bash bench/run_all.sh
+
+clean:
+	rm -rf build

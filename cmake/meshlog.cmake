@@ -1,0 +1,61 @@
+# House functions, in the spirit of absl_cc_library / seastar_add_test: targets stay declarative.
+
+# meshlog_library(NAME name SRCS ... DEPS ...)
+#   A static library `meshlog_<name>` rooted at src/ for includes ("format/formatter.h").
+function(meshlog_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(meshlog_${ARG_NAME} STATIC ${ARG_SRCS})
+  target_include_directories(meshlog_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_BINARY_DIR}/src)
+  target_link_libraries(meshlog_${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# meshlog_test(NAME name SRCS ... DEPS ... [LABELS ...])
+#   A GoogleTest binary registered with ctest as one test (it prints gtest's own summary).
+function(meshlog_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT MESHLOG_TESTS)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "unit;${ARG_LABELS}")
+endfunction()
+
+# meshlog_benchmark(NAME name SRCS ... DEPS ...)
+function(meshlog_benchmark)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(NOT MESHLOG_BENCHMARKS)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+endfunction()
+
+# meshlog_fuzzer(NAME name SRCS ... DEPS ... [CORPUS dir] [SECONDS n])
+#   A libFuzzer target, built only with MESHLOG_FUZZ (the `fuzz` preset). Registered with ctest to
+#   run for a bounded time (MESHLOG_FUZZ_SECONDS, default 20 s) so `make test` exercises it.
+set(MESHLOG_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz target runs under ctest")
+function(meshlog_fuzzer)
+  cmake_parse_arguments(ARG "" "NAME;CORPUS" "SRCS;DEPS" ${ARGN})
+  if(NOT MESHLOG_FUZZ)
+    return()
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
+  set(corpus_args "")
+  if(ARG_CORPUS)
+    set(work ${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_corpus)
+    file(MAKE_DIRECTORY ${work})
+    set(corpus_args ${work} ${ARG_CORPUS})
+  endif()
+  add_test(NAME ${ARG_NAME}
+           COMMAND ${ARG_NAME} -max_total_time=${MESHLOG_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=4096
+                   -print_final_stats=1 ${corpus_args})
+  math(EXPR limit "${MESHLOG_FUZZ_SECONDS} + 120")
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT ${limit} LABELS "fuzz")
+endfunction()
