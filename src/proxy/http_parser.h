@@ -1,0 +1,158 @@
+// File: http_parser.h
+//
+// Strict HTTP/1.1 message parsing for the proxy, on Boost.Beast's basic_parser (RFC 9112 grammar,
+// zero-copy callbacks, no allocation per message in steady state) plus the checks Beast leaves to
+// the application:
+//
+// * Transfer-Encoding in a request must be exactly "chunked" (any other final coding -> 400, an
+//   extra coding before chunked -> 501); Content-Length together with Transfer-Encoding -> 400
+//   (request smuggling defence, RFC 9112 6.1/6.3). Conflicting Content-Length values -> 400.
+// * Request line longer than the header limit or a target longer than max_uri_bytes -> 414,
+//   header section larger than max_header_bytes or more than max_header_count fields -> 431.
+// * HTTP/1.1 requests without Host -> 400; Transfer-Encoding in an HTTP/1.0 request -> 400.
+//
+// The parsed start line, fields and trailers are copied into the Message's own arenas (strings
+// whose capacity is reused), so views stay valid after the input buffer has moved on. Body bytes
+// are appended to `Message::body_out` re-framed as the caller asks (raw, or re-chunked), so the
+// proxy streams bodies in bounded pieces and never buffers a whole body.
+//
+// Example:
+//   Message msg;
+//   RequestParser p(msg, limits);
+//   beast::error_code ec;
+//   size_t used = p.put(asio::buffer(data, n), ec);   // need_more / done / error
+//   if (p.is_header_done()) { msg.Method(); msg.Target(); msg.Field("host"); }
+#pragma once
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "format/stream_info.h"
+
+namespace meshlog::proxy::http {
+
+namespace beast = boost::beast;
+
+struct ParserLimits {
+  uint32_t max_header_bytes = 60 * 1024;
+  uint32_t max_uri_bytes = 16 * 1024;
+  uint32_t max_header_count = 100;
+};
+
+// How body bytes are written to Message::body_out.
+enum class Framing : uint8_t { kNone, kRaw, kChunked };
+
+struct Span {
+  uint32_t off = 0;
+  uint32_t len = 0;
+};
+
+struct Message {
+  struct Field {
+    beast::http::field f = beast::http::field::unknown;
+    Span name;
+    Span value;
+  };
+
+  // Start line.
+  beast::http::verb verb = beast::http::verb::unknown;
+  Span method;
+  Span target;
+  Span reason;
+  unsigned status = 0;
+  unsigned version = 11;  // 10 or 11
+
+  std::string arena;           // start line + fields
+  std::string trailer_arena;   // trailers
+  std::vector<Field> fields;
+  std::vector<Field> trailers;
+
+  // Framing seen in the header.
+  bool saw_content_length = false;
+  bool saw_transfer_encoding = false;
+  bool has_host = false;
+  bool connection_close = false;
+  bool connection_keep_alive = false;
+  bool connection_upgrade = false;
+  bool expect_continue = false;
+  bool request_line_done = false;
+
+  // Set by the strict checks: the status to answer and Envoy-style details.
+  unsigned reject_status = 0;
+  std::string_view reject_details;
+
+  // Body output (owned by the caller, appended to).
+  std::string* body_out = nullptr;
+  Framing out_framing = Framing::kRaw;
+  uint64_t body_bytes = 0;  // decoded body bytes seen so far
+  bool body_done = false;
+
+  void Clear();
+  std::string_view View(Span s) const { return {arena.data() + s.off, s.len}; }
+  std::string_view TrailerView(Span s) const { return {trailer_arena.data() + s.off, s.len}; }
+  std::string_view Method() const { return View(method); }
+  std::string_view Target() const { return View(target); }
+  std::string_view Reason() const { return View(reason); }
+  // First value of a field, by Beast's field enum.
+  std::optional<std::string_view> Get(beast::http::field f) const;
+};
+
+// Shared implementation of the Beast callbacks for requests (true) and responses (false).
+template <bool isRequest>
+class Parser final : public beast::http::basic_parser<isRequest> {
+ public:
+  Parser(Message& msg, const ParserLimits& limits);
+
+  Message& message() { return msg_; }
+
+ private:
+  using error_code = beast::error_code;
+  using string_view = beast::string_view;
+
+  void on_request_impl(beast::http::verb method, string_view method_str, string_view target, int version,
+                       error_code& ec) override;
+  void on_response_impl(int code, string_view reason, int version, error_code& ec) override;
+  void on_field_impl(beast::http::field name, string_view name_string, string_view value,
+                     error_code& ec) override;
+  void on_header_impl(error_code& ec) override;
+  void on_body_init_impl(boost::optional<std::uint64_t> const& content_length, error_code& ec) override;
+  std::size_t on_body_impl(string_view body, error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t size, string_view extensions, error_code& ec) override;
+  std::size_t on_chunk_body_impl(std::uint64_t remain, string_view body, error_code& ec) override;
+  void on_finish_impl(error_code& ec) override;
+
+  void Reject(unsigned status, std::string_view details, error_code& ec);
+  void EmitBody(string_view body);
+
+  Message& msg_;
+  const ParserLimits& limits_;
+};
+
+using RequestParser = Parser<true>;
+using ResponseParser = Parser<false>;
+
+// What to answer for a request that failed to parse: status and Envoy-style response code details.
+struct ParseFailure {
+  unsigned status = 400;
+  std::string_view details;
+};
+ParseFailure ClassifyRequestError(const Message& msg, const beast::error_code& ec);
+
+// ASCII case-insensitive equality.
+bool IEquals(std::string_view a, std::string_view b);
+
+// Standard reason phrase ("Not Found") for a status code ("Unknown" when none).
+std::string_view ReasonPhrase(unsigned status);
+
+// True for hop-by-hop fields that a proxy never forwards (RFC 9110 7.6.1), plus framing fields the
+// proxy regenerates (Content-Length is kept; Transfer-Encoding is regenerated).
+bool IsHopByHop(beast::http::field f, std::string_view name);
+
+}  // namespace meshlog::proxy::http

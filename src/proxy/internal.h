@@ -1,0 +1,203 @@
+// File: internal.h
+//
+// Private pieces of the proxy shared by server.cc, http_session.cc and tcp_session.cc: the
+// per-listener runtime snapshot (parsed endpoints, passive health), the per-worker upstream
+// connection pool and session registry, a small read buffer, and helpers.
+#pragma once
+
+#include <utility>  // before asio: awaitable.hpp uses std::exchange
+
+#include <boost/asio.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "format/stream_info.h"
+#include "proxy/listener_config.h"
+#include "proxy/server.h"
+
+namespace meshlog::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+format::Address ToAddress(const tcp::endpoint& ep);
+std::optional<tcp::endpoint> ParseEndpoint(std::string_view text);
+uint64_t NextConnectionId();
+
+struct EndpointRuntime {
+  tcp::endpoint endpoint;
+  std::string key;  // "ip:port"
+  std::string host_name;
+  format::Address address;
+  mutable std::atomic<int64_t> ejected_until_ns{0};  // steady clock; passive health
+};
+
+// An immutable snapshot of a listener's configuration (plus atomics for round-robin and health).
+struct ListenerRuntime {
+  ListenerConfig config;
+  std::vector<std::unique_ptr<EndpointRuntime>> endpoints;
+  mutable std::atomic<uint32_t> rr{0};
+
+  // Next endpoint to try, skipping `tried` and ejected ones; when all untried ones are ejected,
+  // returns an ejected one anyway (panic mode) so traffic is never refused on stale health.
+  const EndpointRuntime* Pick(const std::vector<const EndpointRuntime*>& tried) const;
+  void Eject(const EndpointRuntime* ep) const;
+};
+
+struct ListenerState {
+  std::string name;
+  ListenerStats stats;
+  std::atomic<std::shared_ptr<const ListenerRuntime>> runtime;
+  uint16_t port = 0;
+  tcp::endpoint bound;
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;  // one per worker (index = worker)
+};
+
+// A growable contiguous read buffer (Beast parses from one contiguous range).
+class ReadBuffer {
+ public:
+  char* data() { return buf_.data() + begin_; }
+  size_t size() const { return end_ - begin_; }
+  bool empty() const { return begin_ == end_; }
+  void Consume(size_t n) {
+    begin_ += n;
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+  asio::mutable_buffer Prepare(size_t n) {
+    if (buf_.size() - end_ < n) {
+      if (begin_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (buf_.size() - end_ < n) buf_.resize(end_ + n);
+    }
+    return asio::buffer(buf_.data() + end_, n);
+  }
+  void Commit(size_t n) { end_ += n; }
+  void Clear() { begin_ = end_ = 0; }
+
+ private:
+  std::vector<char> buf_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+struct UpstreamConn {
+  explicit UpstreamConn(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  ReadBuffer rbuf;
+  uint64_t id = 0;
+  format::Address local;
+  format::Address remote;
+  std::string key;
+  Clock::time_point idle_since{};
+};
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Drain: close if idle, otherwise close after the current request.
+  virtual void OnDrain() = 0;
+  // Drain timeout: abort now (the record is still written).
+  virtual void Abort() = 0;
+};
+
+class Worker {
+ public:
+  explicit Worker(unsigned index) : index_(index) {}
+  ~Worker() {
+    Stop();
+    idle_.clear();  // pooled sockets go before their io_context; io_ (declared last) goes first
+  }
+  asio::io_context& io() { return io_; }
+  unsigned index() const { return index_; }
+
+  // Upstream pool (worker thread only).
+  std::unique_ptr<UpstreamConn> TakeIdle(const std::string& key, Clock::duration max_idle);
+  void PutIdle(std::unique_ptr<UpstreamConn> conn);
+
+  // Session registry (worker thread only).
+  void Register(SessionBase* s) { sessions_.insert(s); }
+  void Unregister(SessionBase* s) { sessions_.erase(s); }
+  void DrainSessions() {
+    draining_ = true;
+    auto copy = sessions_;
+    for (auto* s : copy) s->OnDrain();
+  }
+  void AbortSessions() {
+    auto copy = sessions_;
+    for (auto* s : copy) s->Abort();
+  }
+  bool draining() const { return draining_; }
+
+  void Run() {
+    thread_ = std::thread([this] {
+      auto guard = asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  void Stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::atomic<int64_t> active_sessions{0};
+
+ private:
+  unsigned index_;
+  std::thread thread_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> idle_;
+  std::unordered_set<SessionBase*> sessions_;
+  bool draining_ = false;
+  // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
+  // are destroyed while the registry still exists.
+  asio::io_context io_{1};
+};
+
+// Bidirectional splice of two connected sockets with half-close: EOF on one side shuts down the
+// sending side of the other; a reset/error on either side closes both. Returns when both
+// directions have finished. `a` is the downstream side.
+struct TunnelCounters {
+  uint64_t a_to_b = 0;
+  uint64_t b_to_a = 0;
+  bool a_reset = false;  // a read/write error on the downstream side
+  bool b_reset = false;  // ... on the upstream side
+  Clock::time_point last_activity{};
+};
+asio::awaitable<void> RunTunnel(tcp::socket& a, tcp::socket& b, TunnelCounters& counters);
+
+// Starts a session for an accepted connection (http_session.cc / tcp_session.cc).
+void StartHttpSession(Worker& worker, std::shared_ptr<ListenerState> listener, tcp::socket socket);
+void StartTcpSession(Worker& worker, std::shared_ptr<ListenerState> listener, tcp::socket socket);
+
+// Connects to the listener's endpoints: up to `max_attempts` distinct endpoints, each bounded by
+// `timeout`, ejecting those that fail. Sets `attempts`. nullptr when all failed or none exist.
+struct ConnectResult {
+  std::unique_ptr<UpstreamConn> conn;
+  const EndpointRuntime* endpoint = nullptr;  // last tried
+  uint32_t attempts = 0;
+  bool no_endpoint = false;
+  bool timed_out = false;
+  std::optional<std::chrono::nanoseconds> connect_begin;  // offsets from `start`
+  std::optional<std::chrono::nanoseconds> connect_end;
+};
+asio::awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRuntime& rt, uint32_t max_attempts,
+                                               Clock::time_point start);
+
+void LogRecord(const ListenerRuntime& rt, ListenerStats& stats, const format::StreamInfo& info);
+
+}  // namespace meshlog::proxy
