@@ -465,19 +465,19 @@ asio::awaitable<void> HttpSession::Run() {
 
 asio::awaitable<bool> HttpSession::HandleOne() {
   // ---- wait for the next request ----
-  rt_ = ls_->runtime.load();
-  const auto& cfg = rt_->config;
-  limits_.max_header_bytes = cfg.limits.max_header_bytes;
-  limits_.max_uri_bytes = cfg.limits.max_uri_bytes;
   timed_out_ = false;
   if (drain_ && rbuf_.empty()) co_return false;
-  Arm(Phase::kIdle, cfg.timeouts.idle);
+  Arm(Phase::kIdle, ls_->runtime.load()->config.timeouts.idle);
   while (rbuf_.empty()) {
     const auto r2 = co_await ReadDs();
     if (r2 == 0) co_return false;  // closed, idle timeout or drain: no record
   }
 
-  // ---- a request starts ----
+  // ---- a request starts: it uses the listener configuration current at its first byte ----
+  rt_ = ls_->runtime.load();
+  const auto& cfg = rt_->config;
+  limits_.max_header_bytes = cfg.limits.max_header_bytes;
+  limits_.max_uri_bytes = cfg.limits.max_uri_bytes;
   start_ = Clock::now();
   info_ = format::StreamInfo{};
   info_.start_time = std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
@@ -828,7 +828,7 @@ asio::awaitable<void> HttpSession::Tunnel() {
   if (!rbuf_.empty()) {
     const std::string_view pending(rbuf_.data(), rbuf_.size());
     const auto r11 = co_await WriteUs(pending);
-    if (r11) info_.bytes_received += pending.size();
+    if (r11) req_.body_bytes += pending.size();  // FinishRecord reports body_bytes
     rbuf_.Clear();
   }
   if (!us_->rbuf.empty()) {
@@ -845,7 +845,7 @@ asio::awaitable<void> HttpSession::Tunnel() {
   state->done = true;
   state->timer.cancel();
   const TunnelCounters& counters = state->counters;
-  info_.bytes_received += counters.a_to_b;
+  req_.body_bytes += counters.a_to_b;  // FinishRecord reports it as BYTES_RECEIVED
   info_.bytes_sent += counters.b_to_a;
   info_.downstream_wire_bytes_received += counters.a_to_b;
   info_.downstream_wire_bytes_sent += counters.b_to_a;
