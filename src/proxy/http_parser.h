@@ -16,6 +16,9 @@
 // are appended to `Message::body_out` re-framed as the caller asks (raw, or re-chunked), so the
 // proxy streams bodies in bounded pieces and never buffers a whole body.
 //
+// Contract (from Beast): after put() reports need_more, call it again only with the unconsumed
+// bytes plus at least one new byte.
+//
 // Example:
 //   Message msg;
 //   RequestParser p(msg, limits);
@@ -137,6 +140,16 @@ class Parser final : public beast::http::basic_parser<isRequest> {
 
 using RequestParser = Parser<true>;
 using ResponseParser = Parser<false>;
+
+// Whether `buffered` unconsumed bytes may be handed to put() in the body phase. Beast 1.74 asserts
+// (debug builds only; release is unaffected) that a chunked body resumed after need_more presents
+// at least 5 bytes, which a TCP segment boundary right after the last chunk ("0\r\n") violates.
+// Every complete chunked remainder is >= 5 bytes ("0\r\n\r\n"), so waiting for 5 never stalls.
+template <bool isRequest>
+bool CanPut(const Parser<isRequest>& parser, size_t buffered) {
+  if (buffered == 0) return false;
+  return !(parser.is_header_done() && parser.chunked() && buffered < 5);
+}
 
 // What to answer for a request that failed to parse: status and Envoy-style response code details.
 struct ParseFailure {

@@ -603,7 +603,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   req_parser_->eager(true);
   Arm(Phase::kBody, cfg.timeouts.request.count() > 0 ? cfg.timeouts.request : cfg.timeouts.idle);
   for (;;) {
-    if (!req_parser_->is_done() && !rbuf_.empty()) {
+    if (!req_parser_->is_done() && http::CanPut(*req_parser_, rbuf_.size())) {
       error_code ec;
       const size_t used = req_parser_->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
       rbuf_.Consume(used);
@@ -743,7 +743,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   resp_parser_->eager(true);
   bool upstream_ok = true;
   for (;;) {
-    if (!resp_parser_->is_done() && !us_->rbuf.empty()) {
+    if (!resp_parser_->is_done() && http::CanPut(*resp_parser_, us_->rbuf.size())) {
       error_code ec;
       const size_t used = resp_parser_->put(asio::buffer(us_->rbuf.data(), us_->rbuf.size()), ec);
       us_->rbuf.Consume(used);

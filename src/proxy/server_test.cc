@@ -176,6 +176,23 @@ TEST_F(ProxyTest, ContentLengthAndChunkedRequestBodiesAreStreamed) {
   EXPECT_EQ(recs[1].code, 200u);
 }
 
+TEST_F(ProxyTest, ChunkedBodyArrivingInTinySegmentsIsReassembled) {
+  const uint16_t port = StartProxy(Http());
+  Client c(port);
+  c.Send("POST /slow HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n");
+  std::this_thread::sleep_for(50ms);
+  c.Send("x");  // one byte of a trailer
+  std::this_thread::sleep_for(50ms);
+  c.Send("-t: 1\r\n");
+  std::this_thread::sleep_for(50ms);
+  c.Send("\r\n");
+  const std::string out = c.ReadResponse();
+  EXPECT_NE(out.find("POST /slow body=3"), std::string::npos) << out;
+  auto recs = log_->WaitFor(1);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].bytes_received, 3u);
+}
+
 TEST_F(ProxyTest, ChunkedResponseWithTrailersIsForwardedAndLogged) {
   const uint16_t port = StartProxy(Http());
   const std::string out = Exchange(port, Get("/chunked"));
