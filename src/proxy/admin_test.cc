@@ -75,7 +75,7 @@ TEST_F(AdminTest, EndpointsServeReadinessMetricsConfigAndReopen) {
   ready = true;
   EXPECT_EQ(Curl(base + "/ready"), "LIVE\n");
 
-  EXPECT_EQ(testing::Exchange(port_, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(testing::HttpExchange(port_, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n").rfind("HTTP/1.1 200", 0), 0u);
   file_->FlushAndWait();
   const std::string metrics = Curl(base + "/metrics");
   EXPECT_NE(metrics.find("# TYPE meshlog_listener_requests_total counter\n"), std::string::npos) << metrics;
@@ -113,7 +113,7 @@ TEST_F(AdminTest, SignalsReopenReloadAndDrainWithoutLosingRecords) {
     ::kill(::getpid(), SIGHUP);
     std::this_thread::sleep_for(100ms);
     // A slow request in flight when SIGTERM arrives must finish and be logged.
-    std::thread slow([&] { testing::Exchange(port_, "GET /delay/400 HTTP/1.1\r\nHost: a\r\n\r\n"); });
+    std::thread slow([&] { testing::HttpExchange(port_, "GET /delay/400 HTTP/1.1\r\nHost: a\r\n\r\n"); });
     std::this_thread::sleep_for(100ms);
     ::kill(::getpid(), SIGTERM);
     slow.join();

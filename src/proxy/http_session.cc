@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <random>
 
+#include <sys/socket.h>
+
 #include "proxy/http_parser.h"
 #include "proxy/internal.h"
 
@@ -119,6 +121,10 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   }
   void FinishRecord();
   void ReleaseUpstream(bool reusable);
+  // While waiting for the response head, notice a client that closed its connection (Envoy logs
+  // such requests with DC and code 0): the upstream request is abandoned at once.
+  void WatchDownstreamClose();
+  void StopWatchingDownstream();
   void CloseDownstream() {
     error_code ignored;
     ds_.close(ignored);
@@ -138,6 +144,8 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   bool timed_out_ = false;
   Phase timeout_phase_ = Phase::kIdle;
   bool ds_eof_ = false;
+  bool ds_watch_active_ = false;
+  bool ds_closed_early_ = false;
 
   // Per connection.
   uint64_t connection_id_ = 0;
@@ -358,6 +366,33 @@ void HttpSession::ReleaseUpstream(bool reusable) {
     us_->socket.close(ignored);
   }
   us_.reset();
+}
+
+void HttpSession::WatchDownstreamClose() {
+  ds_closed_early_ = false;
+  if (!rbuf_.empty()) return;  // a pipelined request is waiting: the client is still there
+  ds_watch_active_ = true;
+  ds_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+    if (ec || !self->ds_watch_active_) return;
+    self->ds_watch_active_ = false;
+    char c;
+    const ssize_t n = ::recv(self->ds_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      self->ds_closed_early_ = true;
+      if (self->us_) {
+        error_code ignored;
+        self->us_->socket.close(ignored);  // wakes the pending upstream read
+      }
+    }
+    // n > 0: a pipelined request arrived; it is read after this response.
+  });
+}
+
+void HttpSession::StopWatchingDownstream() {
+  if (!ds_watch_active_) return;
+  ds_watch_active_ = false;
+  error_code ignored;
+  ds_.cancel(ignored);
 }
 
 void HttpSession::FinishRecord() {
@@ -654,6 +689,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
 
   // ---- response head ----
   Arm(Phase::kResponse, cfg.timeouts.response);
+  WatchDownstreamClose();
   for (;;) {
     resp_.Clear();
     resp_parser_.emplace(resp_, limits_);
@@ -683,6 +719,14 @@ asio::awaitable<bool> HttpSession::HandleOne() {
       const auto r6 = co_await ReadUs();
       if (r6 == 0) {
         ReleaseUpstream(false);
+        if (ds_closed_early_) {
+          // The client went away while we waited for the response: nothing is sent (code 0).
+          ls_->stats.downstream_resets.inc();
+          info_.response_flags.set(ResponseFlag::DC);
+          info_.response_code_details = "downstream_remote_disconnect";
+          FinishRecord();
+          co_return false;
+        }
         if (TimedOut(Phase::kResponse)) {
           ls_->stats.upstream_timeouts.inc();
           PrepareReply(504, kBodyUpstreamTimeout, "upstream_response_timeout", ResponseFlag::UT, !keep_alive);
@@ -700,6 +744,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     if (got_head && resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) continue;  // interim
     break;
   }
+  StopWatchingDownstream();
   {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
     service_time_ = std::to_string(ms);

@@ -365,8 +365,9 @@ void Server::Stop() {
 
 void Server::VisitListenerStats(const ListenerStatVisitor& visit_listener) const {
   std::lock_guard lock(mu_);
-  for (const auto& [name, ls] : listeners_) {
-    const ListenerStats& stats = ls->stats;
+  for (const auto& entry : listeners_) {
+    const std::string& name = entry.first;
+    const ListenerStats& stats = entry.second->stats;
     auto visit = [&](std::string_view stat, StatKind kind, double value) { visit_listener(name, stat, kind, value); };
     MESHLOG_LISTENER_STATS(MESHLOG_VISIT_STAT_COUNTER, MESHLOG_VISIT_STAT_GAUGE)
   }

@@ -162,9 +162,9 @@ TEST_F(ProxyTest, KeepAlivePipeliningAndUpstreamPool) {
 TEST_F(ProxyTest, ContentLengthAndChunkedRequestBodiesAreStreamed) {
   const uint16_t port = StartProxy(Http());
   const std::string body(100000, 'b');
-  std::string out = Exchange(port, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + body);
+  std::string out = testing::HttpExchange(port, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + body);
   EXPECT_NE(out.find("POST /upload body=100000"), std::string::npos) << out.substr(0, 300);
-  out = Exchange(port,
+  out = testing::HttpExchange(port,
                  "POST /chunks HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                  "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-t: 1\r\n\r\n");
   EXPECT_NE(out.find("POST /chunks body=11"), std::string::npos) << out;
@@ -195,7 +195,7 @@ TEST_F(ProxyTest, ChunkedBodyArrivingInTinySegmentsIsReassembled) {
 
 TEST_F(ProxyTest, ChunkedResponseWithTrailersIsForwardedAndLogged) {
   const uint16_t port = StartProxy(Http());
-  const std::string out = Exchange(port, Get("/chunked"));
+  const std::string out = testing::HttpExchange(port, Get("/chunked"));
   EXPECT_NE(out.find("transfer-encoding: chunked\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("hello\n"), std::string::npos) << out;
   EXPECT_NE(out.find("world\n"), std::string::npos) << out;
@@ -211,10 +211,15 @@ TEST_F(ProxyTest, Http10ClientsGetCloseDelimitedBodies) {
   std::string out = Exchange(port, "GET /chunked HTTP/1.0\r\n\r\n", /*half_close=*/false);
   EXPECT_EQ(out.find("transfer-encoding"), std::string::npos) << out;
   EXPECT_NE(out.find("connection: close\r\n\r\nhello\nworld\n"), std::string::npos) << out;
-  out = Exchange(port, "GET /plain HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", /*half_close=*/true);
+  Client keep(port);
+  keep.Send("GET /plain HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  out = keep.ReadResponse();
   EXPECT_NE(out.find("connection: keep-alive"), std::string::npos) << out;
-  auto recs = log_->WaitFor(2);
-  ASSERT_EQ(recs.size(), 2u);
+  keep.Send("GET /again HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_NE(keep.ReadResponse().find("GET /again"), std::string::npos);
+  auto recs = log_->WaitFor(3);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1].connection_id, recs[2].connection_id);  // HTTP/1.0 keep-alive honoured
   EXPECT_EQ(recs[0].protocol, format::Protocol::kHttp10);
   EXPECT_EQ(recs[0].bytes_sent, 12u);
   EXPECT_FALSE(recs[0].authority.has_value());
@@ -222,7 +227,7 @@ TEST_F(ProxyTest, Http10ClientsGetCloseDelimitedBodies) {
 
 TEST_F(ProxyTest, ResponseDelimitedByUpstreamCloseIsRechunked) {
   const uint16_t port = StartProxy(Http());
-  const std::string out = Exchange(port, Get("/eof"));
+  const std::string out = testing::HttpExchange(port, Get("/eof"));
   EXPECT_NE(out.find("transfer-encoding: chunked\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("c\r\nuntil-close\n\r\n0\r\n\r\n"), std::string::npos) << out;
   auto recs = log_->WaitFor(1);
@@ -295,7 +300,7 @@ TEST_F(ProxyTest, MalformedRequestCorpusGetsTheRightStatusAndARecord) {
   };
   for (size_t i = 0; i < corpus.size(); ++i) {
     const auto& bad = corpus[i];
-    const std::string out = Exchange(port, bad.request);
+    const std::string out = testing::HttpExchange(port, bad.request);
     const std::string want = "HTTP/1.1 " + std::to_string(bad.status) + " ";
     EXPECT_EQ(out.rfind(want, 0), 0u) << bad.name << ": " << out.substr(0, 200);
     EXPECT_NE(out.find("connection: close"), std::string::npos) << bad.name;
@@ -306,14 +311,14 @@ TEST_F(ProxyTest, MalformedRequestCorpusGetsTheRightStatusAndARecord) {
     EXPECT_EQ(recs[i].details, bad.details) << bad.name;
   }
   // Nothing reached the upstream and the proxy still works.
-  EXPECT_EQ(Exchange(port, Get("/ok")).rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(testing::HttpExchange(port, Get("/ok")).rfind("HTTP/1.1 200", 0), 0u);
 }
 
 TEST_F(ProxyTest, NoEndpointIs503UH) {
   ListenerConfig l = Http();
   l.endpoints.clear();
   const uint16_t port = StartProxy(l);
-  const std::string out = Exchange(port, Get("/x"));
+  const std::string out = testing::HttpExchange(port, Get("/x"));
   EXPECT_EQ(out.rfind("HTTP/1.1 503 Service Unavailable", 0), 0u) << out;
   EXPECT_NE(out.find("\r\n\r\nno healthy upstream"), std::string::npos) << out;
   auto recs = log_->WaitFor(1);
@@ -330,7 +335,7 @@ TEST_F(ProxyTest, AllConnectsFailingIs503UF) {
   ClosedPort a, b;
   ListenerConfig one = Http({"127.0.0.1:" + std::to_string(a.port())});
   const uint16_t port = StartProxy(one);
-  std::string out = Exchange(port, Get("/x"));
+  std::string out = testing::HttpExchange(port, Get("/x"));
   EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0u) << out;
   auto recs = log_->WaitFor(1);
   ASSERT_EQ(recs.size(), 1u);
@@ -339,7 +344,7 @@ TEST_F(ProxyTest, AllConnectsFailingIs503UF) {
   EXPECT_EQ(recs[0].upstream_host, "127.0.0.1:" + std::to_string(a.port()));
   // Two endpoints, both refusing: both tried, then UF with URX (retries exhausted).
   server_->Apply({Http({"127.0.0.1:" + std::to_string(a.port()), "127.0.0.1:" + std::to_string(b.port())})});
-  out = Exchange(port, Get("/y"));
+  out = testing::HttpExchange(port, Get("/y"));
   recs = log_->WaitFor(2);
   ASSERT_EQ(recs.size(), 2u);
   EXPECT_EQ(recs[1].code, 503u);
@@ -351,7 +356,7 @@ TEST_F(ProxyTest, RefusingEndpointIsSkippedAndRoundRobinContinues) {
   ClosedPort dead;
   const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(dead.port()), AppAddress()}));
   for (int i = 0; i < 4; ++i) {
-    const std::string out = Exchange(port, Get("/rr"));
+    const std::string out = testing::HttpExchange(port, Get("/rr"));
     EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
   }
   auto recs = log_->WaitFor(4);
@@ -370,7 +375,7 @@ TEST_F(ProxyTest, UpstreamResponseTimeoutIs504UT) {
   ListenerConfig l = Http();
   l.timeouts.response = 200ms;
   const uint16_t port = StartProxy(l);
-  const std::string out = Exchange(port, Get("/delay/2000"));
+  const std::string out = testing::HttpExchange(port, Get("/delay/2000"));
   EXPECT_EQ(out.rfind("HTTP/1.1 504 Gateway Timeout", 0), 0u) << out;
   EXPECT_NE(out.find("upstream request timeout"), std::string::npos);
   auto recs = log_->WaitFor(1);
@@ -407,6 +412,21 @@ TEST_F(ProxyTest, DownstreamDisconnectMidBodyIsLoggedDC) {
   EXPECT_EQ(recs[0].bytes_received, 9u);
 }
 
+TEST_F(ProxyTest, ClientLeavingBeforeTheResponseIsLoggedDCWithCode0) {
+  const uint16_t port = StartProxy(Http());
+  {
+    Client c(port);
+    c.Send(Get("/delay/2000"));
+    std::this_thread::sleep_for(100ms);
+  }  // closed while the upstream is still working
+  auto recs = log_->WaitFor(1, 1500ms);
+  ASSERT_EQ(recs.size(), 1u);  // logged long before the upstream's 2 s
+  EXPECT_EQ(recs[0].code, std::nullopt);
+  EXPECT_EQ(recs[0].flags, "DC");
+  EXPECT_EQ(recs[0].details, "downstream_remote_disconnect");
+  EXPECT_EQ(recs[0].upstream_host, AppAddress());
+}
+
 TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
   // An upstream that accepts, reads the request and closes without answering.
   boost::asio::io_context io;
@@ -419,7 +439,7 @@ TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
     s.close();
   });
   const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(acc.local_endpoint().port())}));
-  const std::string out = Exchange(port, Get("/x"));
+  const std::string out = testing::HttpExchange(port, Get("/x"));
   upstream.join();
   EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0u) << out;
   auto recs = log_->WaitFor(1);
@@ -522,7 +542,7 @@ TEST_F(ProxyTest, DrainFinishesInFlightRequestsAndLogsThem) {
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].code, 200u);
   // No longer accepting.
-  EXPECT_EQ(Exchange(port, Get("/late"), true, 500ms).find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(testing::HttpExchange(port, Get("/late"), 500ms).find("HTTP/1.1 200"), std::string::npos);
 }
 
 TEST_F(ProxyTest, ApplySwapsAccessLogsWithoutDroppingTheListener) {
@@ -545,7 +565,7 @@ TEST_F(ProxyTest, ApplySwapsAccessLogsWithoutDroppingTheListener) {
   ListenerConfig bad = l;
   bad.endpoints = {{.address = "not-an-address", .host_name = ""}};
   EXPECT_NE(server_->Apply({bad}), "");
-  EXPECT_EQ(Exchange(port, Get("/third")).rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(testing::HttpExchange(port, Get("/third")).rfind("HTTP/1.1 200", 0), 0u);
 }
 
 TEST_F(ProxyTest, ManyConnectionsOverSeveralWorkers) {
@@ -554,7 +574,7 @@ TEST_F(ProxyTest, ManyConnectionsOverSeveralWorkers) {
   std::atomic<int> ok{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 10; ++i) ok += Exchange(port, Get("/m")).rfind("HTTP/1.1 200", 0) == 0;
+      for (int i = 0; i < 10; ++i) ok += testing::HttpExchange(port, Get("/m")).rfind("HTTP/1.1 200", 0) == 0;
     });
   }
   for (auto& t : threads) t.join();
@@ -577,8 +597,8 @@ TEST_F(ProxyTest, RecordsReachAFileThroughFormattedAccessLog) {
   ListenerConfig l = Http();
   l.access_logs = {std::make_shared<sink::FormattedAccessLog>(std::make_shared<testing::TinyFormatter>(), file)};
   const uint16_t port = StartProxy(l);
-  Exchange(port, Get("/a"));
-  Exchange(port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  testing::HttpExchange(port, Get("/a"));
+  testing::HttpExchange(port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
   server_->Drain(1s);
   file->FlushAndWait();
   std::ifstream in(path);

@@ -214,6 +214,13 @@ std::string Exchange(uint16_t port, std::string_view request, bool half_close, s
   return c.ReadToEof(timeout);
 }
 
+std::string HttpExchange(uint16_t port, std::string_view request, std::chrono::milliseconds timeout) {
+  std::string req(request);
+  const auto eol = req.find("\r\n");
+  if (eol != std::string::npos) req.insert(eol + 2, "Connection: close\r\n");
+  return Exchange(port, req, /*half_close=*/false, timeout);
+}
+
 std::string Run(const std::string& command) {
   std::string out;
   FILE* f = ::popen(command.c_str(), "r");

@@ -79,6 +79,12 @@ class TinyFormatter : public format::Formatter {
 std::string Exchange(uint16_t port, std::string_view request, bool half_close = true,
                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// One HTTP exchange that ends with the proxy closing: inserts "Connection: close" after the first
+// line of `request` (when it has one), does NOT half-close (a FIN from an HTTP client means it went
+// away, as in Envoy), and reads until EOF.
+std::string HttpExchange(uint16_t port, std::string_view request,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 // A connected blocking socket with helpers.
 class Client {
  public:
