@@ -145,6 +145,32 @@ TEST_F(FileSinkTest, ReopensWhenRenamedAway) {
   EXPECT_EQ(sink.stats().reopens.value(), 1u);
 }
 
+TEST_F(FileSinkTest, RealLogrotateWithoutSignalIsFollowed) {
+  // logrotate's default (rename + create) with no postrotate signal: the sink notices the rename.
+  const fs::path log = dir_ / "access.log";
+  {
+    std::ofstream conf(dir_ / "logrotate.conf");
+    conf << log.string() << " {\n  rotate 2\n  create 0644\n  missingok\n}\n";
+  }
+  FileSink sink(log.string(), SlowTimer());
+  sink.push("first\n");
+  sink.FlushAndWait();
+  const std::string cmd = "logrotate -f -s " + (dir_ / "state").string() + " " + (dir_ / "logrotate.conf").string() +
+                          " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[512];
+  std::string out;
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  ASSERT_EQ(::pclose(p), 0) << out;
+  sink.push("second\n");
+  sink.FlushAndWait();
+  EXPECT_EQ(ReadAll(dir_ / "access.log.1"), "first\n");
+  EXPECT_EQ(ReadAll(log), "second\n");
+  EXPECT_EQ(sink.stats().reopens.value(), 1u);
+  EXPECT_EQ(sink.stats().dropped.value(), 0u);
+}
+
 TEST_F(FileSinkTest, ReopenOnRequest) {
   FileSink sink((dir_ / "a.log").string(), SlowTimer());
   sink.push("before\n");
