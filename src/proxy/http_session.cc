@@ -124,6 +124,8 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   // While waiting for the response head, notice a client that closed its connection (Envoy logs
   // such requests with DC and code 0): the upstream request is abandoned at once.
   void WatchDownstreamClose();
+  void ReleaseBuffers();
+  void AcquireBuffers();
   void StopWatchingDownstream();
   void CloseDownstream() {
     error_code ignored;
@@ -388,6 +390,29 @@ void HttpSession::WatchDownstreamClose() {
   });
 }
 
+void HttpSession::ReleaseBuffers() {
+  rbuf_.ReleaseTo(worker_.read_buffers());
+  auto& pool = worker_.string_buffers();
+  for (std::string* s : {&us_out_, &ds_out_}) {
+    if (s->capacity() > 1024 && pool.size() < 8192) {
+      s->clear();
+      pool.push_back(std::move(*s));
+      *s = std::string();
+    }
+  }
+}
+
+void HttpSession::AcquireBuffers() {
+  rbuf_.AcquireFrom(worker_.read_buffers());
+  auto& pool = worker_.string_buffers();
+  for (std::string* s : {&us_out_, &ds_out_}) {
+    if (s->capacity() <= 1024 && !pool.empty()) {
+      *s = std::move(pool.back());
+      pool.pop_back();
+    }
+  }
+}
+
 void HttpSession::StopWatchingDownstream() {
   if (!ds_watch_active_) return;
   ds_watch_active_ = false;
@@ -503,6 +528,15 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   timed_out_ = false;
   if (drain_ && rbuf_.empty()) co_return false;
   Arm(Phase::kIdle, ls_->runtime.load()->config.timeouts.idle);
+  if (rbuf_.empty()) {
+    // Idle keep-alive connection: hold no buffers while waiting (10k idle connections must stay
+    // cheap); they come back from the worker's pools when the next request arrives.
+    ReleaseBuffers();
+    error_code ec;
+    co_await ds_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+    if (ec) co_return false;
+    AcquireBuffers();
+  }
   while (rbuf_.empty()) {
     const auto r2 = co_await ReadDs();
     if (r2 == 0) co_return false;  // closed, idle timeout or drain: no record

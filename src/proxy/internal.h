@@ -89,6 +89,19 @@ class ReadBuffer {
   }
   void Commit(size_t n) { end_ += n; }
   void Clear() { begin_ = end_ = 0; }
+  // Idle connections give their (empty) buffer back to the worker's pool and take one again when
+  // data arrives: memory follows active connections, and steady state allocates nothing.
+  void ReleaseTo(std::vector<std::vector<char>>& pool) {
+    if (!empty() || buf_.empty()) return;
+    if (pool.size() < 4096 && buf_.capacity() <= 64 * 1024) pool.push_back(std::move(buf_));
+    buf_ = std::vector<char>();
+    begin_ = end_ = 0;
+  }
+  void AcquireFrom(std::vector<std::vector<char>>& pool) {
+    if (!buf_.empty() || pool.empty()) return;
+    buf_ = std::move(pool.back());
+    pool.pop_back();
+  }
 
  private:
   std::vector<char> buf_;
@@ -143,6 +156,8 @@ class Worker {
     for (auto* s : copy) s->Abort();
   }
   bool draining() const { return draining_; }
+  std::vector<std::vector<char>>& read_buffers() { return read_buffers_; }
+  std::vector<std::string>& string_buffers() { return string_buffers_; }
 
   void Run() {
     thread_ = std::thread([this] {
@@ -163,6 +178,8 @@ class Worker {
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> idle_;
   std::unordered_set<SessionBase*> sessions_;
   bool draining_ = false;
+  std::vector<std::vector<char>> read_buffers_;
+  std::vector<std::string> string_buffers_;
   // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
   // are destroyed while the registry still exists.
   asio::io_context io_{1};

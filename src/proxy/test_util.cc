@@ -195,6 +195,17 @@ std::string Client::ReadResponse(std::chrono::milliseconds timeout) {
   return head;
 }
 
+size_t Client::ReadExactly(size_t n, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pending_.size() < n) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || ReadSome(fd_, pending_, left) <= 0) break;
+  }
+  const size_t got = std::min(n, pending_.size());
+  pending_.erase(0, got);
+  return got;
+}
+
 std::string Client::ReadToEof(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

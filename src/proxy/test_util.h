@@ -98,6 +98,8 @@ class Client {
   // Reads exactly one HTTP/1.1 response with Content-Length (or none) from the stream.
   std::string ReadResponse(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   std::string ReadToEof(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Reads exactly n bytes (fewer on EOF/timeout); returns how many were read.
+  size_t ReadExactly(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   void Close();
 
  private:
