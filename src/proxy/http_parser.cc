@@ -30,7 +30,7 @@ void Message::Clear() {
   trailer_arena.clear();
   fields.clear();
   trailers.clear();
-  saw_content_length = saw_transfer_encoding = has_host = false;
+  saw_content_length = saw_transfer_encoding = has_host = has_connection_header = false;
   connection_close = connection_keep_alive = connection_upgrade = expect_continue = false;
   request_line_done = false;
   reject_status = 0;
@@ -45,6 +45,18 @@ std::optional<std::string_view> Message::Get(bhttp::field f) const {
     if (field.f == f) return View(field.value);
   }
   return std::nullopt;
+}
+
+bool Message::NamedByConnection(std::string_view field_name) const {
+  if (!has_connection_header) return false;
+  for (const auto& field : fields) {
+    if (field.f != bhttp::field::connection) continue;
+    const auto v = View(field.value);
+    for (auto token : bhttp::token_list{beast::string_view(v.data(), v.size())}) {
+      if (IEquals(std::string_view(token.data(), token.size()), field_name)) return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -133,6 +145,7 @@ void Parser<isRequest>::on_field_impl(bhttp::field f, string_view name, string_v
       msg_.has_host = true;
       break;
     case bhttp::field::connection:
+      msg_.has_connection_header = true;
       for (auto token : bhttp::token_list{value}) {
         if (beast::iequals(token, "close")) msg_.connection_close = true;
         else if (beast::iequals(token, "keep-alive")) msg_.connection_keep_alive = true;

@@ -105,6 +105,9 @@ struct Message {
   std::string_view Reason() const { return View(reason); }
   // First value of a field, by Beast's field enum.
   std::optional<std::string_view> Get(beast::http::field f) const;
+  // True when a Connection header names `field_name` (RFC 9110 7.6.1: that field is hop-by-hop).
+  bool NamedByConnection(std::string_view field_name) const;
+  bool has_connection_header = false;
 };
 
 // Shared implementation of the Beast callbacks for requests (true) and responses (false).

@@ -161,6 +161,16 @@ TEST(HttpParserTest, TooManyHeadersIs431) {
   EXPECT_EQ(ClassifyRequestError(msg, r.ec).status, 431u);
 }
 
+TEST(HttpParserTest, FieldsNamedByConnectionAreHopByHop) {
+  Message msg;
+  ParserLimits limits;
+  RequestParser p(msg, limits);
+  auto r = ParseAll(p, "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\n\r\n");
+  ASSERT_FALSE(r.ec);
+  EXPECT_TRUE(msg.NamedByConnection("x-secret"));
+  EXPECT_FALSE(msg.NamedByConnection("host"));
+}
+
 TEST(HttpParserTest, Http10AndHelpers) {
   Message msg;
   ParserLimits limits;

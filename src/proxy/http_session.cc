@@ -300,7 +300,7 @@ void HttpSession::SerializeRequestHead(bool chunked) {
     const auto name = req_.View(f.name);
     if (f.f == bhttp::field::upgrade && upgrade) {
       // kept: the WebSocket handshake is forwarded as is
-    } else if (http::IsHopByHop(f.f, name) || f.f == bhttp::field::expect) {
+    } else if (http::IsHopByHop(f.f, name) || f.f == bhttp::field::expect || req_.NamedByConnection(name)) {
       continue;  // Expect: 100-continue is answered by the proxy (as Envoy does)
     }
     us_out_.append(name);
@@ -335,7 +335,7 @@ void HttpSession::BuildResponseHeaders(bool close, bool chunked_out) {
     const auto value = resp_.View(f.value);
     if (upgrade && (f.f == bhttp::field::upgrade || f.f == bhttp::field::connection)) {
       // forwarded for the WebSocket handshake
-    } else if (http::IsHopByHop(f.f, name)) {
+    } else if (http::IsHopByHop(f.f, name) || resp_.NamedByConnection(name)) {
       continue;
     }
     if (f.f == bhttp::field::unknown && http::IEquals(name, "x-envoy-upstream-service-time")) continue;

@@ -249,6 +249,13 @@ std::string Server::Apply(const std::vector<ListenerConfig>& listeners) {
     ls->runtime.store(runtimes[i]);
     tcp::endpoint ep = *ParseEndpoint(config.bind_address);
     try {
+      if (ep.port() != 0) {
+        // SO_REUSEPORT would let us share a port that another process (e.g. a second sidecar
+        // with a clashing configuration) already listens on: probe without it first.
+        tcp::acceptor probe(workers_[0]->io());
+        probe.open(ep.protocol());
+        probe.bind(ep);
+      }
       for (auto& w : workers_) {
         auto acc = std::make_shared<tcp::acceptor>(w->io());
         acc->open(ep.protocol());

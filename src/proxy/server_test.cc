@@ -568,6 +568,16 @@ TEST_F(ProxyTest, ApplySwapsAccessLogsWithoutDroppingTheListener) {
   EXPECT_EQ(testing::HttpExchange(port, Get("/third")).rfind("HTTP/1.1 200", 0), 0u);
 }
 
+TEST_F(ProxyTest, APortInUseIsReportedNotShared) {
+  const uint16_t port = StartProxy(Http(), 2);
+  Server other(Server::Options{.workers = 2});
+  ListenerConfig clash = Http();
+  clash.bind_address = "127.0.0.1:" + std::to_string(port);
+  const std::string err = other.Apply({clash});
+  EXPECT_NE(err.find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << err;
+  EXPECT_NE(err.find("in use"), std::string::npos) << err;
+}
+
 TEST_F(ProxyTest, ManyConnectionsOverSeveralWorkers) {
   const uint16_t port = StartProxy(Http(), 3);
   std::vector<std::thread> threads;
