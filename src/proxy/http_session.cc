@@ -174,6 +174,7 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   std::string content_length_text_;
   std::string us_out_;
   std::string ds_out_;
+  std::string retry_head_;
   bool request_active_ = false;
 };
 
@@ -619,8 +620,10 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   const EndpointRuntime* first = rt_->Pick({});
   if (first != nullptr && !upgrade) us_ = worker_.TakeIdle(first->key, cfg.timeouts.upstream_idle);
   uint32_t attempts = 1;
+  bool pooled = false;
   if (us_) {
     us_endpoint_ = first;
+    pooled = true;
     ls_->stats.upstream_pool_reuses.inc();
   } else {
     auto result = co_await ConnectUpstream(worker_, *rt_, cfg.limits.max_connect_attempts, start_);
@@ -667,6 +670,10 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     if (!ec) info_.downstream_wire_bytes_sent += kContinue.size();
   }
   SerializeRequestHead(chunked_in);
+  // A pooled connection may have been closed by the upstream just as we reused it; a request
+  // without body can then be sent again once on a fresh connection (never after response bytes).
+  const bool may_retry = pooled && !has_body;
+  if (may_retry) retry_head_.assign(us_out_);
   req_.body_out = &us_out_;
   req_.out_framing = chunked_in ? http::Framing::kChunked : http::Framing::kRaw;
   req_parser_->eager(true);
@@ -722,6 +729,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   const auto sent_at = Clock::now();
 
   // ---- response head ----
+  bool retried = false;
   Arm(Phase::kResponse, cfg.timeouts.response);
   WatchDownstreamClose();
   for (;;) {
@@ -751,6 +759,30 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         }
       }
       const auto r6 = co_await ReadUs();
+      if (r6 == 0 && may_retry && !retried && !ds_closed_early_ && !TimedOut(Phase::kResponse) &&
+          info_.upstream_wire_bytes_received == 0 && us_->rbuf.empty()) {
+        retried = true;
+        ReleaseUpstream(false);
+        ls_->stats.upstream_pool_retries.inc();
+        auto again = co_await ConnectUpstream(worker_, *rt_, cfg.limits.max_connect_attempts, start_);
+        if (again.conn) {
+          us_ = std::move(again.conn);
+          us_endpoint_ = again.endpoint;
+          ls_->stats.upstream_connections.inc();
+          info_.upstream_request_attempt_count += again.attempts;
+          info_.upstream_host = us_endpoint_->address;
+          info_.upstream_remote = us_->remote;
+          info_.upstream_local = us_->local;
+          info_.upstream_connection_id = us_->id;
+          info_.timing(TimePoint::kUsCxBeg) = again.connect_begin;
+          info_.timing(TimePoint::kUsCxEnd) = again.connect_end;
+          const auto resent = co_await WriteUs(retry_head_);
+          if (resent) {
+            if (!ds_watch_active_) WatchDownstreamClose();
+            continue;
+          }
+        }
+      }
       if (r6 == 0) {
         ReleaseUpstream(false);
         if (ds_closed_early_) {

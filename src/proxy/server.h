@@ -50,7 +50,7 @@ namespace meshlog::proxy {
   COUNTER(responses_5xx) COUNTER(local_replies) COUNTER(protocol_errors) COUNTER(request_timeouts)    \
   COUNTER(no_healthy_upstream) COUNTER(upstream_connect_failures) COUNTER(upstream_timeouts)          \
   COUNTER(upstream_resets) COUNTER(downstream_resets) COUNTER(upstream_connections)                   \
-  COUNTER(upstream_pool_reuses) COUNTER(upgrades) COUNTER(access_log_records) COUNTER(accept_errors)  \
+  COUNTER(upstream_pool_reuses) COUNTER(upstream_pool_retries) COUNTER(upgrades) COUNTER(access_log_records) COUNTER(accept_errors)  \
   COUNTER(downstream_bytes_received) COUNTER(downstream_bytes_sent)
 
 struct ListenerStats {

@@ -448,6 +448,48 @@ TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
   EXPECT_EQ(recs[0].details, "upstream_reset_before_response_started{connection_termination}");
 }
 
+TEST_F(ProxyTest, PooledConnectionClosedByUpstreamIsRetriedOnceForBodilessRequests) {
+  // An upstream that answers the first request of each connection (keep-alive) and closes the
+  // connection when a second request arrives (a keep-alive timeout racing with reuse).
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acc(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::atomic<int> connections{0};
+  std::thread upstream([&] {
+    for (int i = 0; i < 2; ++i) {
+      auto s = acc.accept();
+      ++connections;
+      char buf[4096];
+      boost::system::error_code ec;
+      s.read_some(boost::asio::buffer(buf), ec);
+      const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      boost::asio::write(s, boost::asio::buffer(resp), ec);
+      if (i == 0) {
+        s.read_some(boost::asio::buffer(buf), ec);  // the reused connection's request: dropped
+        s.close();
+      } else {
+        s.read_some(boost::asio::buffer(buf), ec);  // wait for the proxy to close
+      }
+    }
+  });
+  const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(acc.local_endpoint().port())}));
+  Client c(port);
+  c.Send(Get("/1"));
+  EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 200", 0), 0u);
+  c.Send(Get("/2"));
+  const std::string second = c.ReadResponse();
+  EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
+  c.Close();
+  auto recs = log_->WaitFor(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].code, 200u);
+  EXPECT_EQ(recs[1].flags, "-");
+  EXPECT_EQ(recs[1].attempts, 2u);
+  EXPECT_NE(recs[0].upstream_connection_id, recs[1].upstream_connection_id);
+  server_.reset();  // closes the pooled upstream connection the upstream thread waits on
+  upstream.join();
+  EXPECT_EQ(connections.load(), 2);
+}
+
 TEST_F(ProxyTest, WebSocketUpgradeIsTunnelledAndLoggedOnceWith101) {
   const uint16_t port = StartProxy(Http());
   Client c(port);
