@@ -192,6 +192,7 @@ std::string Client::ReadResponse(std::chrono::milliseconds timeout) {
   const size_t take = std::min(len, pending_.size());
   head += pending_.substr(0, take);
   pending_.erase(0, take);
+  if (pending_.empty()) std::string().swap(pending_);  // idle clients hold no buffer
   return head;
 }
 
