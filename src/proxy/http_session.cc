@@ -12,6 +12,27 @@
 
 namespace meshlog::proxy {
 
+// Everything one request needs, kept apart from the connection so an idle keep-alive connection
+// holds none of it (states are pooled per worker: no allocation per request in steady state).
+struct HttpRequestState {
+  format::StreamInfo info;
+  http::Message req;
+  http::Message resp;
+  http::ParserLimits limits;
+  std::optional<http::RequestParser> req_parser;
+  std::optional<http::ResponseParser> resp_parser;
+  format::HeaderMap req_map;
+  format::HeaderMap resp_map;
+  format::HeaderMap trailer_map;
+  std::string request_id;
+  std::string service_time;
+  std::string status_text;
+  std::string content_length_text;
+  std::string retry_head;
+};
+
+void HttpRequestStateDeleter::operator()(HttpRequestState* state) const { delete state; }
+
 namespace {
 
 namespace bhttp = boost::beast::http;
@@ -115,9 +136,9 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   void BuildRequestHeaders();
   void SerializeRequestHead(bool chunked);
   void BuildResponseHeaders(bool close, bool chunked_out);
-  void Mark(TimePoint p) { info_.timing(p) = Clock::now() - start_; }
+  void Mark(TimePoint p) { rq_->info.timing(p) = Clock::now() - start_; }
   void MarkOnce(TimePoint p) {
-    if (!info_.timing(p)) Mark(p);
+    if (!rq_->info.timing(p)) Mark(p);
   }
   void FinishRecord();
   void ReleaseUpstream(bool reusable);
@@ -126,6 +147,7 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   void WatchDownstreamClose();
   void ReleaseBuffers();
   void AcquireBuffers();
+  void AcquireRequestState();
   void StopWatchingDownstream();
   void CloseDownstream() {
     error_code ignored;
@@ -159,22 +181,9 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
 
   // Per request (capacity reused).
   Clock::time_point start_;
-  format::StreamInfo info_;
-  http::Message req_;
-  http::Message resp_;
-  std::optional<http::RequestParser> req_parser_;
-  std::optional<http::ResponseParser> resp_parser_;
-  http::ParserLimits limits_;
-  format::HeaderMap req_map_;
-  format::HeaderMap resp_map_;
-  format::HeaderMap trailer_map_;
-  std::string request_id_;
-  std::string service_time_;
-  std::string status_text_;
-  std::string content_length_text_;
+  HttpRequestStatePtr rq_;  // per request; pooled while idle
   std::string us_out_;
   std::string ds_out_;
-  std::string retry_head_;
   bool request_active_ = false;
 };
 
@@ -250,7 +259,7 @@ asio::awaitable<bool> HttpSession::WriteDs(std::string_view data) {
   co_await asio::async_write(ds_, asio::buffer(data.data(), data.size()), redirect_error(use_awaitable, ec));
   if (ec) co_return false;
   Mark(TimePoint::kDsTxEnd);
-  info_.downstream_wire_bytes_sent += data.size();
+  rq_->info.downstream_wire_bytes_sent += data.size();
   ls_->stats.downstream_bytes_sent.inc(data.size());
   co_return true;
 }
@@ -263,101 +272,101 @@ asio::awaitable<bool> HttpSession::WriteUs(std::string_view data) {
                              redirect_error(use_awaitable, ec));
   if (ec) co_return false;
   Mark(TimePoint::kUsTxEnd);
-  info_.upstream_wire_bytes_sent += data.size();
+  rq_->info.upstream_wire_bytes_sent += data.size();
   co_return true;
 }
 
 void HttpSession::BuildRequestHeaders() {
-  req_map_.clear();
-  req_map_.add(":method", req_.Method());
-  req_map_.add(":path", req_.Target());
-  if (auto host = req_.Get(bhttp::field::host)) req_map_.add(":authority", *host);
-  req_map_.add(":scheme", "http");
+  rq_->req_map.clear();
+  rq_->req_map.add(":method", rq_->req.Method());
+  rq_->req_map.add(":path", rq_->req.Target());
+  if (auto host = rq_->req.Get(bhttp::field::host)) rq_->req_map.add(":authority", *host);
+  rq_->req_map.add(":scheme", "http");
   bool has_request_id = false;
-  for (const auto& f : req_.fields) {
+  for (const auto& f : rq_->req.fields) {
     if (f.f == bhttp::field::host) continue;  // HTTP/1 Host becomes :authority (as in Envoy)
-    const auto name = req_.View(f.name);
+    const auto name = rq_->req.View(f.name);
     if (f.f == bhttp::field::unknown && http::IEquals(name, "x-request-id")) {
       has_request_id = true;
-      info_.stream_id = req_.View(f.value);
+      rq_->info.stream_id = rq_->req.View(f.value);
     }
-    req_map_.add(name, req_.View(f.value));
+    rq_->req_map.add(name, rq_->req.View(f.value));
   }
   if (!has_request_id) {
-    MakeRequestId(request_id_);
-    req_map_.add("x-request-id", request_id_);
-    info_.stream_id = request_id_;
+    MakeRequestId(rq_->request_id);
+    rq_->req_map.add("x-request-id", rq_->request_id);
+    rq_->info.stream_id = rq_->request_id;
   }
 }
 
 void HttpSession::SerializeRequestHead(bool chunked) {
   us_out_.clear();
-  us_out_.append(req_.Method());
+  us_out_.append(rq_->req.Method());
   us_out_.push_back(' ');
-  us_out_.append(req_.Target());
+  us_out_.append(rq_->req.Target());
   us_out_.append(" HTTP/1.1\r\n");
-  const bool upgrade = req_.connection_upgrade && req_.Get(bhttp::field::upgrade).has_value();
-  for (const auto& f : req_.fields) {
-    const auto name = req_.View(f.name);
+  const bool upgrade = rq_->req.connection_upgrade && rq_->req.Get(bhttp::field::upgrade).has_value();
+  for (const auto& f : rq_->req.fields) {
+    const auto name = rq_->req.View(f.name);
     if (f.f == bhttp::field::upgrade && upgrade) {
       // kept: the WebSocket handshake is forwarded as is
-    } else if (http::IsHopByHop(f.f, name) || f.f == bhttp::field::expect || req_.NamedByConnection(name)) {
+    } else if (http::IsHopByHop(f.f, name) || f.f == bhttp::field::expect || rq_->req.NamedByConnection(name)) {
       continue;  // Expect: 100-continue is answered by the proxy (as Envoy does)
     }
     us_out_.append(name);
     us_out_.append(": ");
-    us_out_.append(req_.View(f.value));
+    us_out_.append(rq_->req.View(f.value));
     us_out_.append("\r\n");
   }
-  if (request_id_.size() && info_.stream_id.data() == request_id_.data()) {
+  if (rq_->request_id.size() && rq_->info.stream_id.data() == rq_->request_id.data()) {
     us_out_.append("x-request-id: ");
-    us_out_.append(request_id_);
+    us_out_.append(rq_->request_id);
     us_out_.append("\r\n");
   }
   if (chunked) us_out_.append("transfer-encoding: chunked\r\n");
   if (upgrade) us_out_.append("connection: upgrade\r\n");
   us_out_.append("\r\n");
-  info_.upstream_header_bytes_sent = us_out_.size();
+  rq_->info.upstream_header_bytes_sent = us_out_.size();
 }
 
 void HttpSession::BuildResponseHeaders(bool close, bool chunked_out) {
-  resp_map_.clear();
-  status_text_ = std::to_string(resp_.status);
-  resp_map_.add(":status", status_text_);
+  rq_->resp_map.clear();
+  rq_->status_text = std::to_string(rq_->resp.status);
+  rq_->resp_map.add(":status", rq_->status_text);
   ds_out_.clear();
   ds_out_.append("HTTP/1.1 ");
-  ds_out_.append(status_text_);
+  ds_out_.append(rq_->status_text);
   ds_out_.push_back(' ');
-  ds_out_.append(resp_.Reason().empty() ? http::ReasonPhrase(resp_.status) : resp_.Reason());
+  ds_out_.append(rq_->resp.Reason().empty() ? http::ReasonPhrase(rq_->resp.status) : rq_->resp.Reason());
   ds_out_.append("\r\n");
-  const bool upgrade = resp_.status == 101;
-  for (const auto& f : resp_.fields) {
-    const auto name = resp_.View(f.name);
-    const auto value = resp_.View(f.value);
+  const bool upgrade = rq_->resp.status == 101;
+  for (const auto& f : rq_->resp.fields) {
+    const auto name = rq_->resp.View(f.name);
+    const auto value = rq_->resp.View(f.value);
     if (upgrade && (f.f == bhttp::field::upgrade || f.f == bhttp::field::connection)) {
       // forwarded for the WebSocket handshake
-    } else if (http::IsHopByHop(f.f, name) || resp_.NamedByConnection(name)) {
+    } else if (http::IsHopByHop(f.f, name) || rq_->resp.NamedByConnection(name)) {
       continue;
     }
     if (f.f == bhttp::field::unknown && http::IEquals(name, "x-envoy-upstream-service-time")) continue;
-    resp_map_.add(name, value);
+    rq_->resp_map.add(name, value);
     ds_out_.append(name);
     ds_out_.append(": ");
     ds_out_.append(value);
     ds_out_.append("\r\n");
   }
   if (!upgrade) {
-    resp_map_.add("x-envoy-upstream-service-time", service_time_);
+    rq_->resp_map.add("x-envoy-upstream-service-time", rq_->service_time);
     ds_out_.append("x-envoy-upstream-service-time: ");
-    ds_out_.append(service_time_);
+    ds_out_.append(rq_->service_time);
     ds_out_.append("\r\n");
   }
   if (chunked_out) ds_out_.append("transfer-encoding: chunked\r\n");
   if (close && !upgrade) ds_out_.append("connection: close\r\n");
-  else if (!close && req_.version == 10) ds_out_.append("connection: keep-alive\r\n");
+  else if (!close && rq_->req.version == 10) ds_out_.append("connection: keep-alive\r\n");
   ds_out_.append("\r\n");
-  info_.downstream_header_bytes_sent = ds_out_.size();
-  info_.response_headers = &resp_map_;
+  rq_->info.downstream_header_bytes_sent = ds_out_.size();
+  rq_->info.response_headers = &rq_->resp_map;
 }
 
 void HttpSession::ReleaseUpstream(bool reusable) {
@@ -391,7 +400,23 @@ void HttpSession::WatchDownstreamClose() {
   });
 }
 
+void HttpSession::AcquireRequestState() {
+  if (rq_) return;
+  auto& pool = worker_.request_states();
+  if (!pool.empty()) {
+    rq_ = std::move(pool.back());
+    pool.pop_back();
+  } else {
+    rq_.reset(new HttpRequestState());
+  }
+}
+
 void HttpSession::ReleaseBuffers() {
+  if (rq_ && !request_active_) {
+    auto& pool = worker_.request_states();
+    if (pool.size() < 4096) pool.push_back(std::move(rq_));
+    rq_.reset();
+  }
   rbuf_.ReleaseTo(worker_.read_buffers());
   auto& pool = worker_.string_buffers();
   for (std::string* s : {&us_out_, &ds_out_}) {
@@ -424,53 +449,53 @@ void HttpSession::StopWatchingDownstream() {
 void HttpSession::FinishRecord() {
   if (!request_active_) return;
   request_active_ = false;
-  if (!info_.duration) info_.duration = Clock::now() - start_;
-  info_.bytes_received = req_.body_bytes;
-  if (info_.response_code) {
-    const unsigned c = *info_.response_code;
+  if (!rq_->info.duration) rq_->info.duration = Clock::now() - start_;
+  rq_->info.bytes_received = rq_->req.body_bytes;
+  if (rq_->info.response_code) {
+    const unsigned c = *rq_->info.response_code;
     auto& s = ls_->stats;
     (c < 200 ? s.responses_1xx : c < 300 ? s.responses_2xx : c < 400 ? s.responses_3xx : c < 500 ? s.responses_4xx
                                                                                                    : s.responses_5xx)
         .inc();
   }
   ls_->stats.active_requests.sub(1);
-  LogRecord(*rt_, ls_->stats, info_);
+  LogRecord(*rt_, ls_->stats, rq_->info);
 }
 
 void HttpSession::PrepareReply(unsigned code, std::string_view body, std::string_view details,
                                std::optional<ResponseFlag> flag, bool close) {
   ls_->stats.local_replies.inc();
-  if (flag) info_.response_flags.set(*flag);
-  info_.response_code = code;
-  info_.response_code_details = details;
-  info_.local_reply_body = body;
-  status_text_ = std::to_string(code);
-  content_length_text_ = std::to_string(body.size());
-  resp_map_.clear();
-  resp_map_.add(":status", status_text_);
-  resp_map_.add("content-length", content_length_text_);
-  resp_map_.add("content-type", "text/plain");
-  info_.response_headers = &resp_map_;
+  if (flag) rq_->info.response_flags.set(*flag);
+  rq_->info.response_code = code;
+  rq_->info.response_code_details = details;
+  rq_->info.local_reply_body = body;
+  rq_->status_text = std::to_string(code);
+  rq_->content_length_text = std::to_string(body.size());
+  rq_->resp_map.clear();
+  rq_->resp_map.add(":status", rq_->status_text);
+  rq_->resp_map.add("content-length", rq_->content_length_text);
+  rq_->resp_map.add("content-type", "text/plain");
+  rq_->info.response_headers = &rq_->resp_map;
   ds_out_.clear();
   ds_out_.append("HTTP/1.1 ");
-  ds_out_.append(status_text_);
+  ds_out_.append(rq_->status_text);
   ds_out_.push_back(' ');
   ds_out_.append(http::ReasonPhrase(code));
   ds_out_.append("\r\ncontent-length: ");
-  ds_out_.append(content_length_text_);
+  ds_out_.append(rq_->content_length_text);
   ds_out_.append("\r\ncontent-type: text/plain\r\n");
   if (close) ds_out_.append("connection: close\r\n");
   ds_out_.append("\r\n");
-  info_.downstream_header_bytes_sent = ds_out_.size();
+  rq_->info.downstream_header_bytes_sent = ds_out_.size();
   ds_out_.append(body);
 }
 
 asio::awaitable<void> HttpSession::SendLocalReply() {
   const auto r1 = co_await WriteDs(ds_out_);
   if (r1) {
-    info_.bytes_sent = info_.local_reply_body.size();
+    rq_->info.bytes_sent = rq_->info.local_reply_body.size();
   } else {
-    info_.response_flags.set(ResponseFlag::DC);
+    rq_->info.response_flags.set(ResponseFlag::DC);
   }
   FinishRecord();
 }
@@ -546,49 +571,50 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   // ---- a request starts: it uses the listener configuration current at its first byte ----
   rt_ = ls_->runtime.load();
   const auto& cfg = rt_->config;
-  limits_.max_header_bytes = cfg.limits.max_header_bytes;
-  limits_.max_uri_bytes = cfg.limits.max_uri_bytes;
+  AcquireRequestState();
+  rq_->limits.max_header_bytes = cfg.limits.max_header_bytes;
+  rq_->limits.max_uri_bytes = cfg.limits.max_uri_bytes;
   start_ = Clock::now();
-  info_ = format::StreamInfo{};
-  info_.start_time = std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
-  info_.timing(TimePoint::kDsRxBeg) = std::chrono::nanoseconds(0);
-  info_.access_log_type = format::AccessLogType::DownstreamEnd;
-  info_.connection_id = connection_id_;
-  info_.downstream_local = ds_local_;
-  info_.downstream_remote = ds_remote_;
-  info_.downstream_direct_remote = ds_remote_;
-  info_.upstream_cluster = cfg.cluster_name;
-  info_.route_name = cfg.route_name;
-  info_.request_headers = &req_map_;
-  req_map_.clear();
-  resp_map_.clear();
-  trailer_map_.clear();
-  request_id_.clear();
-  req_.Clear();
-  resp_.Clear();
+  rq_->info = format::StreamInfo{};
+  rq_->info.start_time = std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  rq_->info.timing(TimePoint::kDsRxBeg) = std::chrono::nanoseconds(0);
+  rq_->info.access_log_type = format::AccessLogType::DownstreamEnd;
+  rq_->info.connection_id = connection_id_;
+  rq_->info.downstream_local = ds_local_;
+  rq_->info.downstream_remote = ds_remote_;
+  rq_->info.downstream_direct_remote = ds_remote_;
+  rq_->info.upstream_cluster = cfg.cluster_name;
+  rq_->info.route_name = cfg.route_name;
+  rq_->info.request_headers = &rq_->req_map;
+  rq_->req_map.clear();
+  rq_->resp_map.clear();
+  rq_->trailer_map.clear();
+  rq_->request_id.clear();
+  rq_->req.Clear();
+  rq_->resp.Clear();
   request_active_ = true;
   ls_->stats.requests.inc();
   ls_->stats.active_requests.add(1);
   Arm(Phase::kHeaders, cfg.timeouts.request_headers);
 
-  req_parser_.emplace(req_, limits_);
+  rq_->req_parser.emplace(rq_->req, rq_->limits);
   for (;;) {
     error_code ec;
-    const size_t used = req_parser_->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
+    const size_t used = rq_->req_parser->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
     rbuf_.Consume(used);
-    info_.downstream_wire_bytes_received += used;
-    info_.downstream_header_bytes_received += used;
+    rq_->info.downstream_wire_bytes_received += used;
+    rq_->info.downstream_header_bytes_received += used;
     if (ec == bhttp::error::need_more) ec = {};
     if (ec) {
-      const auto failure = http::ClassifyRequestError(req_, ec);
+      const auto failure = http::ClassifyRequestError(rq_->req, ec);
       ls_->stats.protocol_errors.inc();
-      info_.protocol = req_.version == 10 ? format::Protocol::kHttp10 : format::Protocol::kHttp11;
+      rq_->info.protocol = rq_->req.version == 10 ? format::Protocol::kHttp10 : format::Protocol::kHttp11;
       const std::string_view body = failure.status == 400 ? kBodyBadRequest : http::ReasonPhrase(failure.status);
       PrepareReply(failure.status, body, failure.details, ResponseFlag::DPE, true);
       co_await SendLocalReply();
       co_return false;
     }
-    if (req_parser_->is_header_done()) break;
+    if (rq_->req_parser->is_header_done()) break;
     const auto r3 = co_await ReadDs();
     if (r3 == 0) {
       if (TimedOut(Phase::kHeaders)) {
@@ -597,8 +623,8 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         co_await SendLocalReply();
       } else {
         ls_->stats.downstream_resets.inc();
-        info_.response_flags.set(ResponseFlag::DC);
-        info_.response_code_details = "downstream_remote_disconnect";
+        rq_->info.response_flags.set(ResponseFlag::DC);
+        rq_->info.response_code_details = "downstream_remote_disconnect";
         FinishRecord();
       }
       co_return false;
@@ -606,13 +632,13 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   }
 
   // ---- request head parsed ----
-  if (req_parser_->is_done()) Mark(TimePoint::kDsRxEnd);
-  info_.protocol = req_.version == 10 ? format::Protocol::kHttp10 : format::Protocol::kHttp11;
+  if (rq_->req_parser->is_done()) Mark(TimePoint::kDsRxEnd);
+  rq_->info.protocol = rq_->req.version == 10 ? format::Protocol::kHttp10 : format::Protocol::kHttp11;
   BuildRequestHeaders();
-  bool keep_alive = req_.version == 11 ? !req_.connection_close : req_.connection_keep_alive && !req_.connection_close;
-  const bool chunked_in = req_parser_->chunked();
-  const bool has_body = !req_parser_->is_done();
-  const bool upgrade = req_.connection_upgrade && req_.Get(bhttp::field::upgrade).has_value();
+  bool keep_alive = rq_->req.version == 11 ? !rq_->req.connection_close : rq_->req.connection_keep_alive && !rq_->req.connection_close;
+  const bool chunked_in = rq_->req_parser->chunked();
+  const bool has_body = !rq_->req_parser->is_done();
+  const bool upgrade = rq_->req.connection_upgrade && rq_->req.Get(bhttp::field::upgrade).has_value();
 
   // ---- upstream connection: pool first, then connect ----
   Arm(Phase::kConnect, std::chrono::milliseconds(0));
@@ -628,11 +654,11 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   } else {
     auto result = co_await ConnectUpstream(worker_, *rt_, cfg.limits.max_connect_attempts, start_);
     attempts = result.attempts;
-    info_.upstream_request_attempt_count = attempts;
+    rq_->info.upstream_request_attempt_count = attempts;
     if (!result.conn) {
       if (result.endpoint) {
-        info_.upstream_host = result.endpoint->address;
-        info_.upstream_host_name = result.endpoint->host_name;
+        rq_->info.upstream_host = result.endpoint->address;
+        rq_->info.upstream_host_name = result.endpoint->host_name;
       }
       const bool close = has_body || !keep_alive;
       if (result.no_endpoint) {
@@ -641,7 +667,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         co_await SendLocalReply();
       } else {
         ls_->stats.upstream_connect_failures.inc();
-        if (attempts > 1) info_.response_flags.set(ResponseFlag::UF);
+        if (attempts > 1) rq_->info.response_flags.set(ResponseFlag::UF);
         PrepareReply(503, kBodyConnectFailure, "upstream_reset_before_response_started{connection_failure}",
                             attempts > 1 ? std::optional(ResponseFlag::URX) : std::optional(ResponseFlag::UF), close);
         co_await SendLocalReply();
@@ -650,47 +676,47 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     }
     us_ = std::move(result.conn);
     us_endpoint_ = result.endpoint;
-    info_.timing(TimePoint::kUsCxBeg) = result.connect_begin;
-    info_.timing(TimePoint::kUsCxEnd) = result.connect_end;
+    rq_->info.timing(TimePoint::kUsCxBeg) = result.connect_begin;
+    rq_->info.timing(TimePoint::kUsCxEnd) = result.connect_end;
     ls_->stats.upstream_connections.inc();
   }
-  info_.upstream_request_attempt_count = attempts;
-  info_.upstream_host = us_endpoint_->address;
-  info_.upstream_host_name = us_endpoint_->host_name;
-  info_.upstream_remote = us_->remote;
-  info_.upstream_local = us_->local;
-  info_.upstream_connection_id = us_->id;
-  info_.upstream_protocol = format::Protocol::kHttp11;
+  rq_->info.upstream_request_attempt_count = attempts;
+  rq_->info.upstream_host = us_endpoint_->address;
+  rq_->info.upstream_host_name = us_endpoint_->host_name;
+  rq_->info.upstream_remote = us_->remote;
+  rq_->info.upstream_local = us_->local;
+  rq_->info.upstream_connection_id = us_->id;
+  rq_->info.upstream_protocol = format::Protocol::kHttp11;
 
   // ---- request head + body upstream ----
-  if (req_.expect_continue && has_body && req_.version == 11) {
+  if (rq_->req.expect_continue && has_body && rq_->req.version == 11) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     error_code ec;
     co_await asio::async_write(ds_, asio::buffer(kContinue.data(), kContinue.size()), redirect_error(use_awaitable, ec));
-    if (!ec) info_.downstream_wire_bytes_sent += kContinue.size();
+    if (!ec) rq_->info.downstream_wire_bytes_sent += kContinue.size();
   }
   SerializeRequestHead(chunked_in);
   // A pooled connection may have been closed by the upstream just as we reused it; a request
   // without body can then be sent again once on a fresh connection (never after response bytes).
   const bool may_retry = pooled && !has_body;
-  if (may_retry) retry_head_.assign(us_out_);
-  req_.body_out = &us_out_;
-  req_.out_framing = chunked_in ? http::Framing::kChunked : http::Framing::kRaw;
-  req_parser_->eager(true);
+  if (may_retry) rq_->retry_head.assign(us_out_);
+  rq_->req.body_out = &us_out_;
+  rq_->req.out_framing = chunked_in ? http::Framing::kChunked : http::Framing::kRaw;
+  rq_->req_parser->eager(true);
   Arm(Phase::kBody, cfg.timeouts.request.count() > 0 ? cfg.timeouts.request : cfg.timeouts.idle);
   for (;;) {
-    if (!req_parser_->is_done() && http::CanPut(*req_parser_, rbuf_.size())) {
+    if (!rq_->req_parser->is_done() && http::CanPut(*rq_->req_parser, rbuf_.size())) {
       error_code ec;
-      const size_t used = req_parser_->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
+      const size_t used = rq_->req_parser->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
       rbuf_.Consume(used);
-      info_.downstream_wire_bytes_received += used;
-      if (req_parser_->is_done()) MarkOnce(TimePoint::kDsRxEnd);
+      rq_->info.downstream_wire_bytes_received += used;
+      if (rq_->req_parser->is_done()) MarkOnce(TimePoint::kDsRxEnd);
       if (ec == bhttp::error::need_more) ec = {};
       if (ec) {
         // Bad chunking after the head went upstream: the upstream request is abandoned.
         ls_->stats.protocol_errors.inc();
         ReleaseUpstream(false);
-        const auto failure = http::ClassifyRequestError(req_, ec);
+        const auto failure = http::ClassifyRequestError(rq_->req, ec);
         PrepareReply(failure.status, kBodyBadRequest, failure.details, ResponseFlag::DPE, true);
         co_await SendLocalReply();
         co_return false;
@@ -708,7 +734,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
       }
       us_out_.clear();
     }
-    if (req_parser_->is_done()) break;
+    if (rq_->req_parser->is_done()) break;
     const auto r5 = co_await ReadDs();
     if (r5 == 0) {
       ReleaseUpstream(false);
@@ -718,8 +744,8 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         co_await SendLocalReply();
       } else {
         ls_->stats.downstream_resets.inc();
-        info_.response_flags.set(ResponseFlag::DC);
-        info_.response_code_details = "downstream_remote_disconnect";
+        rq_->info.response_flags.set(ResponseFlag::DC);
+        rq_->info.response_code_details = "downstream_remote_disconnect";
         FinishRecord();
       }
       co_return false;
@@ -733,17 +759,17 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   Arm(Phase::kResponse, cfg.timeouts.response);
   WatchDownstreamClose();
   for (;;) {
-    resp_.Clear();
-    resp_parser_.emplace(resp_, limits_);
-    if (req_.verb == bhttp::verb::head) resp_parser_->skip(true);
+    rq_->resp.Clear();
+    rq_->resp_parser.emplace(rq_->resp, rq_->limits);
+    if (rq_->req.verb == bhttp::verb::head) rq_->resp_parser->skip(true);
     bool got_head = false;
     for (;;) {
       error_code ec;
       if (!us_->rbuf.empty()) {
-        const size_t used = resp_parser_->put(asio::buffer(us_->rbuf.data(), us_->rbuf.size()), ec);
+        const size_t used = rq_->resp_parser->put(asio::buffer(us_->rbuf.data(), us_->rbuf.size()), ec);
         us_->rbuf.Consume(used);
-        info_.upstream_wire_bytes_received += used;
-        info_.upstream_header_bytes_received += used;
+        rq_->info.upstream_wire_bytes_received += used;
+        rq_->info.upstream_header_bytes_received += used;
         if (ec == bhttp::error::need_more) ec = {};
         if (ec) {
           ls_->stats.upstream_resets.inc();
@@ -753,14 +779,14 @@ asio::awaitable<bool> HttpSession::HandleOne() {
           co_await SendLocalReply();
           co_return keep_alive;
         }
-        if (resp_parser_->is_header_done()) {
+        if (rq_->resp_parser->is_header_done()) {
           got_head = true;
           break;
         }
       }
       const auto r6 = co_await ReadUs();
       if (r6 == 0 && may_retry && !retried && !ds_closed_early_ && !TimedOut(Phase::kResponse) &&
-          info_.upstream_wire_bytes_received == 0 && us_->rbuf.empty()) {
+          rq_->info.upstream_wire_bytes_received == 0 && us_->rbuf.empty()) {
         retried = true;
         ReleaseUpstream(false);
         ls_->stats.upstream_pool_retries.inc();
@@ -769,14 +795,14 @@ asio::awaitable<bool> HttpSession::HandleOne() {
           us_ = std::move(again.conn);
           us_endpoint_ = again.endpoint;
           ls_->stats.upstream_connections.inc();
-          info_.upstream_request_attempt_count += again.attempts;
-          info_.upstream_host = us_endpoint_->address;
-          info_.upstream_remote = us_->remote;
-          info_.upstream_local = us_->local;
-          info_.upstream_connection_id = us_->id;
-          info_.timing(TimePoint::kUsCxBeg) = again.connect_begin;
-          info_.timing(TimePoint::kUsCxEnd) = again.connect_end;
-          const auto resent = co_await WriteUs(retry_head_);
+          rq_->info.upstream_request_attempt_count += again.attempts;
+          rq_->info.upstream_host = us_endpoint_->address;
+          rq_->info.upstream_remote = us_->remote;
+          rq_->info.upstream_local = us_->local;
+          rq_->info.upstream_connection_id = us_->id;
+          rq_->info.timing(TimePoint::kUsCxBeg) = again.connect_begin;
+          rq_->info.timing(TimePoint::kUsCxEnd) = again.connect_end;
+          const auto resent = co_await WriteUs(rq_->retry_head);
           if (resent) {
             if (!ds_watch_active_) WatchDownstreamClose();
             continue;
@@ -788,8 +814,8 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         if (ds_closed_early_) {
           // The client went away while we waited for the response: nothing is sent (code 0).
           ls_->stats.downstream_resets.inc();
-          info_.response_flags.set(ResponseFlag::DC);
-          info_.response_code_details = "downstream_remote_disconnect";
+          rq_->info.response_flags.set(ResponseFlag::DC);
+          rq_->info.response_code_details = "downstream_remote_disconnect";
           FinishRecord();
           co_return false;
         }
@@ -807,24 +833,24 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         co_return keep_alive;
       }
     }
-    if (got_head && resp_.status >= 100 && resp_.status < 200 && resp_.status != 101) continue;  // interim
+    if (got_head && rq_->resp.status >= 100 && rq_->resp.status < 200 && rq_->resp.status != 101) continue;  // interim
     break;
   }
   StopWatchingDownstream();
   {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
-    service_time_ = std::to_string(ms);
+    rq_->service_time = std::to_string(ms);
   }
-  info_.response_code = resp_.status;
-  info_.response_code_details = "via_upstream";
+  rq_->info.response_code = rq_->resp.status;
+  rq_->info.response_code_details = "via_upstream";
 
   // ---- upgrade: tunnel and log once with 101 ----
-  if (resp_.status == 101 && upgrade) {
+  if (rq_->resp.status == 101 && upgrade) {
     ls_->stats.upgrades.inc();
     BuildResponseHeaders(false, false);
     const auto r7 = co_await WriteDs(ds_out_);
     if (!r7) {
-      info_.response_flags.set(ResponseFlag::DC);
+      rq_->info.response_flags.set(ResponseFlag::DC);
       ReleaseUpstream(false);
       FinishRecord();
       co_return false;
@@ -834,13 +860,13 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   }
 
   // ---- response body ----
-  const bool upstream_keep = resp_.version == 11 ? !resp_.connection_close : resp_.connection_keep_alive;
-  const bool body_to_eof = resp_parser_->need_eof() && !resp_parser_->is_done();
-  const bool chunked_resp = resp_parser_->chunked();
+  const bool upstream_keep = rq_->resp.version == 11 ? !rq_->resp.connection_close : rq_->resp.connection_keep_alive;
+  const bool body_to_eof = rq_->resp_parser->need_eof() && !rq_->resp_parser->is_done();
+  const bool chunked_resp = rq_->resp_parser->chunked();
   bool chunked_out = false;
   http::Framing framing = http::Framing::kRaw;
   if (chunked_resp || body_to_eof) {
-    if (req_.version == 11) {
+    if (rq_->req.version == 11) {
       chunked_out = true;
       framing = http::Framing::kChunked;
     } else {
@@ -849,31 +875,31 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   }
   if (drain_) keep_alive = false;
   BuildResponseHeaders(!keep_alive, chunked_out);
-  resp_.body_out = &ds_out_;
-  resp_.out_framing = framing;
-  resp_parser_->eager(true);
+  rq_->resp.body_out = &ds_out_;
+  rq_->resp.out_framing = framing;
+  rq_->resp_parser->eager(true);
   bool upstream_ok = true;
   for (;;) {
-    if (!resp_parser_->is_done() && http::CanPut(*resp_parser_, us_->rbuf.size())) {
+    if (!rq_->resp_parser->is_done() && http::CanPut(*rq_->resp_parser, us_->rbuf.size())) {
       error_code ec;
-      const size_t used = resp_parser_->put(asio::buffer(us_->rbuf.data(), us_->rbuf.size()), ec);
+      const size_t used = rq_->resp_parser->put(asio::buffer(us_->rbuf.data(), us_->rbuf.size()), ec);
       us_->rbuf.Consume(used);
-      info_.upstream_wire_bytes_received += used;
+      rq_->info.upstream_wire_bytes_received += used;
       if (ec == bhttp::error::need_more) ec = {};
       if (ec) {
-        info_.response_flags.set(ResponseFlag::UPE);
-        info_.response_code_details = "upstream_reset_after_response_started{protocol_error}";
+        rq_->info.response_flags.set(ResponseFlag::UPE);
+        rq_->info.response_code_details = "upstream_reset_after_response_started{protocol_error}";
         upstream_ok = false;
       }
-      if (resp_.body_bytes > 0) MarkOnce(TimePoint::kUsRxBodyBeg);
+      if (rq_->resp.body_bytes > 0) MarkOnce(TimePoint::kUsRxBodyBeg);
     }
     if (!ds_out_.empty()) {
       const auto r8 = co_await WriteDs(ds_out_);
       if (!r8) {
         ls_->stats.downstream_resets.inc();
-        info_.response_flags.set(ResponseFlag::DC);
-        info_.response_code_details = "downstream_remote_disconnect";
-        info_.bytes_sent = resp_.body_bytes;
+        rq_->info.response_flags.set(ResponseFlag::DC);
+        rq_->info.response_code_details = "downstream_remote_disconnect";
+        rq_->info.bytes_sent = rq_->resp.body_bytes;
         ReleaseUpstream(false);
         FinishRecord();
         co_return false;
@@ -881,23 +907,23 @@ asio::awaitable<bool> HttpSession::HandleOne() {
       ds_out_.clear();
     }
     if (!upstream_ok) break;
-    if (resp_parser_->is_done()) break;
+    if (rq_->resp_parser->is_done()) break;
     const auto r9 = co_await ReadUs();
     if (r9 == 0) {
-      if (resp_parser_->need_eof() && !TimedOut(Phase::kResponse)) {
+      if (rq_->resp_parser->need_eof() && !TimedOut(Phase::kResponse)) {
         error_code ec;
-        resp_parser_->put_eof(ec);
-        if (!ec && resp_parser_->is_done()) {
+        rq_->resp_parser->put_eof(ec);
+        if (!ec && rq_->resp_parser->is_done()) {
           upstream_ok = false;  // the upstream connection is closed: not reusable
           bool written = true;
           if (!ds_out_.empty()) written = co_await WriteDs(ds_out_);
           if (!written) {
-            info_.response_flags.set(ResponseFlag::DC);
+            rq_->info.response_flags.set(ResponseFlag::DC);
             keep_alive = false;
           }
           ds_out_.clear();
           Mark(TimePoint::kUsRxEnd);
-          info_.bytes_sent = resp_.body_bytes;
+          rq_->info.bytes_sent = rq_->resp.body_bytes;
           ReleaseUpstream(false);
           FinishRecord();
           co_return keep_alive;
@@ -905,18 +931,18 @@ asio::awaitable<bool> HttpSession::HandleOne() {
       }
       if (TimedOut(Phase::kResponse)) {
         ls_->stats.upstream_timeouts.inc();
-        info_.response_flags.set(ResponseFlag::UT);
-        info_.response_code_details = "upstream_response_timeout";
+        rq_->info.response_flags.set(ResponseFlag::UT);
+        rq_->info.response_code_details = "upstream_response_timeout";
       } else {
         ls_->stats.upstream_resets.inc();
-        info_.response_flags.set(ResponseFlag::UC);
-        info_.response_code_details = "upstream_reset_after_response_started{connection_termination}";
+        rq_->info.response_flags.set(ResponseFlag::UC);
+        rq_->info.response_code_details = "upstream_reset_after_response_started{connection_termination}";
       }
       upstream_ok = false;
       break;
     }
   }
-  info_.bytes_sent = resp_.body_bytes;
+  rq_->info.bytes_sent = rq_->resp.body_bytes;
   if (!upstream_ok) {
     // The response could not be completed: the downstream connection cannot carry another one.
     ReleaseUpstream(false);
@@ -924,9 +950,9 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     co_return false;
   }
   Mark(TimePoint::kUsRxEnd);
-  if (!resp_.trailers.empty()) {
-    for (const auto& t : resp_.trailers) trailer_map_.add(resp_.TrailerView(t.name), resp_.TrailerView(t.value));
-    info_.response_trailers = &trailer_map_;
+  if (!rq_->resp.trailers.empty()) {
+    for (const auto& t : rq_->resp.trailers) rq_->trailer_map.add(rq_->resp.TrailerView(t.name), rq_->resp.TrailerView(t.value));
+    rq_->info.response_trailers = &rq_->trailer_map;
   }
   ReleaseUpstream(upstream_keep);
   FinishRecord();
@@ -939,13 +965,13 @@ asio::awaitable<void> HttpSession::Tunnel() {
   if (!rbuf_.empty()) {
     const std::string_view pending(rbuf_.data(), rbuf_.size());
     const auto r11 = co_await WriteUs(pending);
-    if (r11) req_.body_bytes += pending.size();  // FinishRecord reports body_bytes
+    if (r11) rq_->req.body_bytes += pending.size();  // FinishRecord reports body_bytes
     rbuf_.Clear();
   }
   if (!us_->rbuf.empty()) {
     const std::string_view pending(us_->rbuf.data(), us_->rbuf.size());
     const auto r12 = co_await WriteDs(pending);
-    if (r12) info_.bytes_sent += pending.size();
+    if (r12) rq_->info.bytes_sent += pending.size();
     us_->rbuf.Clear();
   }
   Arm(Phase::kTunnel, std::chrono::milliseconds(0));
@@ -956,15 +982,15 @@ asio::awaitable<void> HttpSession::Tunnel() {
   state->done = true;
   state->timer.cancel();
   const TunnelCounters& counters = state->counters;
-  req_.body_bytes += counters.a_to_b;  // FinishRecord reports it as BYTES_RECEIVED
-  info_.bytes_sent += counters.b_to_a;
-  info_.downstream_wire_bytes_received += counters.a_to_b;
-  info_.downstream_wire_bytes_sent += counters.b_to_a;
-  info_.upstream_wire_bytes_sent += counters.a_to_b;
-  info_.upstream_wire_bytes_received += counters.b_to_a;
+  rq_->req.body_bytes += counters.a_to_b;  // FinishRecord reports it as BYTES_RECEIVED
+  rq_->info.bytes_sent += counters.b_to_a;
+  rq_->info.downstream_wire_bytes_received += counters.a_to_b;
+  rq_->info.downstream_wire_bytes_sent += counters.b_to_a;
+  rq_->info.upstream_wire_bytes_sent += counters.a_to_b;
+  rq_->info.upstream_wire_bytes_received += counters.b_to_a;
   if (counters.b_to_a > 0) Mark(TimePoint::kDsTxEnd);
-  if (counters.a_reset) info_.response_flags.set(ResponseFlag::DC);
-  if (counters.b_reset) info_.response_flags.set(ResponseFlag::UC);
+  if (counters.a_reset) rq_->info.response_flags.set(ResponseFlag::DC);
+  if (counters.b_reset) rq_->info.response_flags.set(ResponseFlag::UC);
   ReleaseUpstream(false);
   FinishRecord();
 }

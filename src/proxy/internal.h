@@ -120,6 +120,13 @@ struct UpstreamConn {
   Clock::time_point idle_since{};
 };
 
+// Per-request state of an HTTP session (http_session.cc), pooled per worker.
+struct HttpRequestState;
+struct HttpRequestStateDeleter {
+  void operator()(HttpRequestState* state) const;
+};
+using HttpRequestStatePtr = std::unique_ptr<HttpRequestState, HttpRequestStateDeleter>;
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
@@ -158,6 +165,7 @@ class Worker {
   bool draining() const { return draining_; }
   std::vector<std::vector<char>>& read_buffers() { return read_buffers_; }
   std::vector<std::string>& string_buffers() { return string_buffers_; }
+  std::vector<HttpRequestStatePtr>& request_states() { return request_states_; }
 
   void Run() {
     thread_ = std::thread([this] {
@@ -180,6 +188,7 @@ class Worker {
   bool draining_ = false;
   std::vector<std::vector<char>> read_buffers_;
   std::vector<std::string> string_buffers_;
+  std::vector<HttpRequestStatePtr> request_states_;
   // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
   // are destroyed while the registry still exists.
   asio::io_context io_{1};
