@@ -620,7 +620,8 @@ std::optional<OtelBackend> DecodeOtel(Schema& s, const Value* v, const std::stri
     }
     ro.Finish({"kind"});
   }
-  if (const Value* body = o.Get("body")) otel.body = *body;
+  // A null body unmarshals to a nil *apiextensionsv1.JSON in Kuma: same as no body.
+  if (const Value* body = o.Get("body"); body != nullptr && !body->is_null()) otel.body = *body;
   otel.endpoint = ReadDefaultedString(s, o.Get("endpoint"), o.Path("endpoint"), "").value_or("");
   o.Finish();
   return otel;
