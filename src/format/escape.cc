@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace meshlog::format {
 
@@ -32,6 +33,23 @@ inline void AppendHexByte(std::string& out, const char* prefix, size_t prefix_le
   buf[prefix_len] = hex[b >> 4];
   buf[prefix_len + 1] = hex[b & 0xF];
   out.append(buf, prefix_len + 2);
+}
+
+// SWAR helpers: 8 bytes at a time (the common case is a run of printable ASCII).
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+
+inline uint64_t Load8(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+// Non-zero if some byte of x is < n (n <= 128) or has its high bit set.
+inline uint64_t HasLessOrHigh(uint64_t x, uint8_t n) { return ((x - kOnes * n) | x) & kHighs; }
+// Non-zero if some byte of x equals c.
+inline uint64_t HasByte(uint64_t x, uint8_t c) {
+  const uint64_t y = x ^ (kOnes * c);
+  return (y - kOnes) & ~y & kHighs;
 }
 
 }  // namespace
@@ -67,6 +85,16 @@ void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
   size_t run = 0;
   size_t i = 0;
   while (i < n) {
+    // Skip 8 clean bytes at once: no byte < 0x20 (a TAB also stops the fast path; the byte loop
+    // below lets it through) and, in UTF-8 mode, no byte >= 0x80.
+    if (i + 8 <= n) {
+      const uint64_t x = Load8(p + i);
+      const uint64_t flags = utf8 == Utf8Check::kYes ? HasLessOrHigh(x, 0x20) : (HasLessOrHigh(x, 0x20) & ~x);
+      if (flags == 0) {
+        i += 8;
+        continue;
+      }
+    }
     if (table[p[i]] == 0) {
       ++i;
       continue;
@@ -92,6 +120,13 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
   size_t run = 0;
   size_t i = 0;
   while (i < n) {
+    if (i + 8 <= n) {  // 8 plain ASCII bytes (no control, no '"', no '\\', no high bit) at once
+      const uint64_t x = Load8(p + i);
+      if ((HasLessOrHigh(x, 0x20) | HasByte(x, '"') | HasByte(x, '\\')) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const uint8_t c = p[i];
     if (kJsonTable[c] == 0) {
       ++i;

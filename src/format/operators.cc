@@ -932,10 +932,15 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
       const HeaderMap* map =
           op.a == 0 ? info.request_headers : (op.a == 1 ? info.response_headers : info.response_trailers);
       if (map == nullptr) return Value::Missing();
-      auto v = map->get(op.s1);
-      if (!v && !op.s2.empty()) v = map->get(op.s2);
-      if (!v) return Value::Missing();
-      return Truncate(Value::String(*v, true), op);
+      const HeaderMap::Entry* e = map->find(op.s1);
+      if (e == nullptr && !op.s2.empty()) e = map->find(op.s2);
+      if (e == nullptr) return Value::Missing();
+      Value v;
+      v.kind = ValueKind::kString;
+      v.from_traffic = true;
+      v.str = e->value;
+      if (op.max_length && v.str.size() > *op.max_length) v.str = v.str.substr(0, *op.max_length);
+      return v;
     }
     case OpCode::kQueryParam:
       return Truncate(QueryParam(op, info, scratch), op);

@@ -34,9 +34,11 @@ struct Value {
   // a pipe address: "" in text, null in JSON).
   bool null_in_json = false;
   std::string_view str;
-  uint64_t u = 0;
-  int64_t i = 0;
-  double d = 0;
+  union {
+    uint64_t u = 0;
+    int64_t i;
+    double d;
+  };
 
   static Value Missing() { return {}; }
   static Value String(std::string_view s, bool traffic = false) {
