@@ -98,6 +98,7 @@ class PlainFormatter final : public Formatter {
 
 struct JsonNode {
   enum class Kind : uint8_t { kConst, kTyped, kString, kObject, kArray };
+  JsonNode() {}  // NOLINT: see JsonTemplate() (clang 14 + recursive vector<pair<...>>)
   Kind kind = Kind::kConst;
   std::string text;                                     // kConst: pre-serialised JSON
   std::vector<Piece> pieces;                            // kTyped: one op; kString: literals JSON-escaped

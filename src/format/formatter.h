@@ -107,6 +107,9 @@ std::optional<std::string> ValidateFormat(std::string_view format);
 //   CompileJsonTemplate(t, OmitEmptyValues::no)  // renders {"n":1,"req":{"path":"/"}}\n
 struct JsonTemplate {
   enum class Kind : uint8_t { kNull, kBool, kNumber, kString, kObject, kArray };
+  // User-provided (not defaulted in-class): clang 14 + libstdc++ cannot otherwise instantiate the
+  // vector<pair<string, JsonTemplate>> default constructor while the class is incomplete.
+  JsonTemplate() {}  // NOLINT(modernize-use-equals-default)
   Kind kind = Kind::kNull;
   bool bool_value = false;
   double number_value = 0;
