@@ -27,12 +27,12 @@ constexpr std::array<uint8_t, 256> MakePlainTable(bool utf8) {
 constexpr std::array<uint8_t, 256> kPlainTable = MakePlainTable(false);
 constexpr std::array<uint8_t, 256> kPlainUtf8Table = MakePlainTable(true);
 
-inline void AppendHexByte(std::string& out, const char* prefix, size_t prefix_len, uint8_t b, const char* hex) {
+inline void AppendHexByte(Writer& out, const char* prefix, size_t prefix_len, uint8_t b, const char* hex) {
   char buf[8];
   for (size_t i = 0; i < prefix_len; ++i) buf[i] = prefix[i];
   buf[prefix_len] = hex[b >> 4];
   buf[prefix_len + 1] = hex[b & 0xF];
-  out.append(buf, prefix_len + 2);
+  out.Append(buf, prefix_len + 2);
 }
 
 // SWAR helpers: 8 bytes at a time (the common case is a run of printable ASCII).
@@ -78,7 +78,7 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
-void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
+void AppendPlainSafe(Writer& out, std::string_view s, Utf8Check utf8) {
   const auto& table = utf8 == Utf8Check::kYes ? kPlainUtf8Table : kPlainTable;
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   const size_t n = s.size();
@@ -106,15 +106,15 @@ void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
+    out.Append(s.data() + run, i - run);
     AppendHexByte(out, "\\x", 2, p[i], kHexUpper);
     ++i;
     run = i;
   }
-  out.append(s.data() + run, n - run);
+  out.Append(s.data() + run, n - run);
 }
 
-void AppendJsonEscaped(std::string& out, std::string_view s) {
+void AppendJsonEscaped(Writer& out, std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   const size_t n = s.size();
   size_t run = 0;
@@ -139,21 +139,31 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
+    out.Append(s.data() + run, i - run);
     switch (c) {
-      case '"': out.append("\\\"", 2); break;
-      case '\\': out.append("\\\\", 2); break;
-      case '\b': out.append("\\b", 2); break;
-      case '\t': out.append("\\t", 2); break;
-      case '\n': out.append("\\n", 2); break;
-      case '\f': out.append("\\f", 2); break;
-      case '\r': out.append("\\r", 2); break;
+      case '"': out.Append("\\\"", 2); break;
+      case '\\': out.Append("\\\\", 2); break;
+      case '\b': out.Append("\\b", 2); break;
+      case '\t': out.Append("\\t", 2); break;
+      case '\n': out.Append("\\n", 2); break;
+      case '\f': out.Append("\\f", 2); break;
+      case '\r': out.Append("\\r", 2); break;
       default: AppendHexByte(out, "\\u00", 4, c, kHexLower); break;
     }
     ++i;
     run = i;
   }
-  out.append(s.data() + run, n - run);
+  out.Append(s.data() + run, n - run);
+}
+
+void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
+  Writer w(out);
+  AppendPlainSafe(w, s, utf8);
+}
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  Writer w(out);
+  AppendJsonEscaped(w, s);
 }
 
 }  // namespace meshlog::format
