@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/date_format.h"
 #include "format/stream_info.h"
@@ -75,6 +76,7 @@ struct Op {
   uint8_t c = 0;
   bool has_const = false;           // s1 is a constant value (HOSTNAME, ENVIRONMENT)
   std::shared_ptr<const DateFormatter> date;  // time operators
+  std::shared_ptr<const std::vector<Op>> children;  // COALESCE operands
 };
 
 // Parses one command. Returns std::nullopt and Envoy's message in *error when rejected
