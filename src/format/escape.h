@@ -30,8 +30,8 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  void Append(const char* p, size_t n) {
-    if (n > kCapacity - len_) {
+  [[gnu::always_inline]] void Append(const char* p, size_t n) {
+    if (n > kCapacity - len_) [[unlikely]] {
       Flush();
       if (n > kCapacity) {
         out_.append(p, n);

@@ -71,10 +71,10 @@ class PlainFormatter final : public Formatter {
           if (!omit_) out.Put('-');
           break;
         case ValueKind::kString:
-          if (v.from_traffic || utf8_ == Utf8Check::kYes) {
-            AppendPlainSafe(out, v.str, utf8_);
+          if (v.from_traffic() || utf8_ == Utf8Check::kYes) {
+            AppendPlainSafe(out, v.str(), utf8_);
           } else {
-            out.Append(v.str);
+            out.Append(v.str());
           }
           break;
         case ValueKind::kUint: out.AppendUint(v.u); break;
@@ -172,13 +172,13 @@ class JsonFormatter final : public Formatter {
 
   bool RenderTyped(const Piece& p, const StreamInfo& info, Writer& out, std::string& scratch) const {
     const Value v = Evaluate(*p.op, info, scratch);
-    if (v.kind == ValueKind::kMissing || v.null_in_json) {
+    if (v.kind == ValueKind::kMissing || v.null_in_json()) {
       if (omit_) return false;
       out.Append("null", 4);
       return true;
     }
     switch (v.kind) {
-      case ValueKind::kString: AppendJsonString(out, v.str); break;
+      case ValueKind::kString: AppendJsonString(out, v.str()); break;
       case ValueKind::kUint: out.AppendUint(v.u); break;
       case ValueKind::kInt: out.AppendInt(v.i); break;
       case ValueKind::kDouble: AppendDouble(out, v.d); break;
@@ -198,7 +198,7 @@ class JsonFormatter final : public Formatter {
         case ValueKind::kMissing:
           if (!omit_) out.Put('-');
           break;
-        case ValueKind::kString: AppendJsonEscaped(out, v.str); break;
+        case ValueKind::kString: AppendJsonEscaped(out, v.str()); break;
         case ValueKind::kUint: out.AppendUint(v.u); break;
         case ValueKind::kInt: out.AppendInt(v.i); break;
         case ValueKind::kDouble: AppendDouble(out, v.d); break;

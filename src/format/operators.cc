@@ -317,8 +317,8 @@ constexpr std::string_view kGrpcSnake[] = {"OK",
                                            "UNAUTHENTICATED"};
 
 inline Value Truncate(Value v, const Op& op) {
-  if (op.max_length && v.kind == ValueKind::kString && v.str.size() > *op.max_length) {
-    v.str = v.str.substr(0, *op.max_length);
+  if (op.max_length && v.kind == ValueKind::kString && v.len > *op.max_length) {
+    v.len = static_cast<uint32_t>(*op.max_length);
   }
   return v;
 }
@@ -937,7 +937,7 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
       if (op.b == 2) {
         if (addr.is_ip()) return Value::Uint(addr.port);
         Value v = Value::String({});
-        v.null_in_json = true;
+        v.flags |= Value::kNullInJson;
         return v;
       }
       scratch.clear();
@@ -995,12 +995,7 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
       const HeaderMap::Entry* e = map->find(op.s1);
       if (e == nullptr && !op.s2.empty()) e = map->find(op.s2);
       if (e == nullptr) return Value::Missing();
-      Value v;
-      v.kind = ValueKind::kString;
-      v.from_traffic = true;
-      v.str = e->value;
-      if (op.max_length && v.str.size() > *op.max_length) v.str = v.str.substr(0, *op.max_length);
-      return v;
+      return Truncate(Value::String(e->value, true), op);
     }
     case OpCode::kQueryParam:
       return Truncate(QueryParam(op, info, scratch), op);
@@ -1017,8 +1012,8 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
     case OpCode::kCoalesce:
       for (const Op& child : *op.children) {
         const Value v = Evaluate(child, info, scratch);
-        if (v.kind == ValueKind::kMissing || v.null_in_json) continue;
-        if (v.kind == ValueKind::kString && v.str.empty()) continue;
+        if (v.kind == ValueKind::kMissing || v.null_in_json()) continue;
+        if (v.kind == ValueKind::kString && v.len == 0) continue;
         return Truncate(v, op);
       }
       return Value::Missing();

@@ -79,14 +79,31 @@ bool ParsePort(std::string_view text, uint16_t& port) {
   return true;
 }
 
+// "0".."255" as text, so an IPv4 address is four table copies.
+struct OctetTable {
+  char text[256][4];
+  uint8_t len[256];
+  constexpr OctetTable() : text(), len() {
+    for (int v = 0; v < 256; ++v) {
+      int n = 0;
+      if (v >= 100) text[v][n++] = static_cast<char>('0' + v / 100);
+      if (v >= 10) text[v][n++] = static_cast<char>('0' + (v / 10) % 10);
+      text[v][n++] = static_cast<char>('0' + v % 10);
+      len[v] = static_cast<uint8_t>(n);
+    }
+  }
+};
+constexpr OctetTable kOctets;
+
 void AppendIpv4(std::string& out, const uint8_t* ip) {
   char buf[16];
-  char* p = buf;
+  size_t n = 0;
   for (int i = 0; i < 4; ++i) {
-    if (i != 0) *p++ = '.';
-    p = std::to_chars(p, buf + sizeof(buf), static_cast<unsigned>(ip[i])).ptr;
+    if (i != 0) buf[n++] = '.';
+    std::memcpy(buf + n, kOctets.text[ip[i]], 4);  // copies a little slack, buf has room
+    n += kOctets.len[ip[i]];
   }
-  out.append(buf, static_cast<size_t>(p - buf));
+  out.append(buf, n);
 }
 
 void AppendIpv6(std::string& out, const uint8_t* ip) {
