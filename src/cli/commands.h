@@ -17,5 +17,6 @@
 namespace meshlog::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddFormatCommand(CLI::App& app, int& exit_code);
 
 }  // namespace meshlog::cli

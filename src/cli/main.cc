@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   meshlog::cli::AddVersionCommand(app, exit_code);
+  meshlog::cli::AddFormatCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);
