@@ -17,10 +17,7 @@
 namespace meshlog::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code);
-<<<<<<< HEAD
 void AddFormatCommand(CLI::App& app, int& exit_code);
-=======
 void AddValidateCommand(CLI::App& app, int& exit_code);
->>>>>>> policy
 
 }  // namespace meshlog::cli
