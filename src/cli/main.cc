@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   meshlog::cli::AddVersionCommand(app, exit_code);
   meshlog::cli::AddFormatCommand(app, exit_code);
   meshlog::cli::AddValidateCommand(app, exit_code);
+  meshlog::cli::AddInspectCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);
