@@ -390,6 +390,8 @@ struct PolicyInfo {
 class MeshIndex {
  public:
   MeshIndex(std::string mesh, const policy::ResourceSet& world);
+  MeshIndex(const MeshIndex&) = delete;  // resource_by_name_ points into the member vectors
+  MeshIndex& operator=(const MeshIndex&) = delete;
 
   const std::string& mesh() const { return mesh_; }
   DataplaneConfig Compute(const DataplaneResource& dp, const ComputeOptions& options) const;
@@ -438,6 +440,8 @@ class MeshIndex {
   std::vector<policy::MeshMultiZoneServiceResource> mesh_multi_zone_services_;
   std::vector<policy::MeshGatewayResource> gateways_;
   std::vector<policy::MeshOpenTelemetryBackendResource> otel_backends_;
+  // MeshService / MeshExternalService / MeshMultiZoneService by name: (which vector, index).
+  std::unordered_multimap<std::string, std::pair<const void*, size_t>> resource_by_name_;
   std::unordered_map<std::string, std::string> service_protocol_;  // kuma.io/service -> protocol
   bool passthrough_enabled_ = true;                                 // Mesh networking.outbound.passthrough
 };
@@ -464,6 +468,14 @@ MeshIndex::MeshIndex(std::string mesh, const policy::ResourceSet& world) : mesh_
   for (const auto& r : world.mesh_open_telemetry_backends) {
     if (r.meta.mesh == mesh_) otel_backends_.push_back(r);
   }
+  auto index_names = [&](const auto& resources) {
+    for (size_t i = 0; i < resources.size(); ++i) {
+      resource_by_name_.emplace(resources[i].meta.name, std::make_pair(static_cast<const void*>(&resources), i));
+    }
+  };
+  index_names(mesh_services_);
+  index_names(mesh_external_services_);
+  index_names(mesh_multi_zone_services_);
   // Protocol of each service from the inbounds that serve it; disagreeing inbounds => tcp.
   for (const auto& dp : world.dataplanes) {
     if (dp.meta.mesh != mesh_) continue;
@@ -750,6 +762,7 @@ void MeshIndex::Select(const DpFacts& f, const ComputeOptions& options, std::vec
   cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
 
   const bool is_gateway = dp.spec.gateway.has_value();
+  out.reserve(cand.size());
   for (uint32_t idx : cand) {
     const PolicyInfo& p = policies_[idx];
     if (p.shadow && !options.include_shadow) continue;
@@ -1203,10 +1216,11 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
         const auto& ref = *ob.backend_ref;
         std::string key, section_name, section_number, destination = ref.name, protocol;
         auto find_res = [&](const auto& resources) -> decltype(&resources.front()) {
-          for (const auto& r : resources) {
-            if (r.meta.name == ref.name && (!ref.namespace_ || r.meta.namespace_.value_or("") == *ref.namespace_)) {
-              return &r;
-            }
+          auto [lo, hi] = resource_by_name_.equal_range(ref.name);
+          for (auto it = lo; it != hi; ++it) {
+            if (it->second.first != static_cast<const void*>(&resources)) continue;
+            const auto& r = resources[it->second.second];
+            if (!ref.namespace_ || r.meta.namespace_.value_or("") == *ref.namespace_) return &r;
           }
           return nullptr;
         };
