@@ -24,7 +24,7 @@ release: deps build/release/build.ninja
 	cmake --build --preset release -j $(JOBS)
 
 fuzz: deps build/fuzz/build.ninja
-	cmake --build --preset fuzz -j $(JOBS)
+	cmake --build --preset fuzz -j $(JOBS) --target meshlog_fuzzers
 
 clang: deps build/clang/build.ninja
 	cmake --build --preset clang -j $(JOBS)

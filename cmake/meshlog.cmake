@@ -39,6 +39,9 @@ endfunction()
 #   A libFuzzer target, built only with MESHLOG_FUZZ (the `fuzz` preset). Registered with ctest to
 #   run for a bounded time (MESHLOG_FUZZ_SECONDS, default 20 s) so `make test` exercises it.
 set(MESHLOG_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz target runs under ctest")
+if(MESHLOG_FUZZ AND NOT TARGET meshlog_fuzzers)
+  add_custom_target(meshlog_fuzzers)  # `cmake --build --preset fuzz --target meshlog_fuzzers`
+endif()
 function(meshlog_fuzzer)
   cmake_parse_arguments(ARG "" "NAME;CORPUS" "SRCS;DEPS" ${ARGN})
   if(NOT MESHLOG_FUZZ)
@@ -47,6 +50,7 @@ function(meshlog_fuzzer)
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
   target_link_options(${ARG_NAME} PRIVATE -fsanitize=fuzzer)
+  add_dependencies(meshlog_fuzzers ${ARG_NAME})
   set(corpus_args "")
   if(ARG_CORPUS)
     set(work ${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_corpus)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 BUILD_PKGS=(
   cmake ninja-build g++ clang clang-14 libclang-rt-14-dev pkg-config
-  libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev
+  libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libabsl-dev
   libboost-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc

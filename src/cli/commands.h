@@ -17,6 +17,9 @@
 namespace meshlog::cli {
 
 void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddFormatCommand(CLI::App& app, int& exit_code);
+void AddValidateCommand(CLI::App& app, int& exit_code);
+void AddInspectCommand(CLI::App& app, int& exit_code);
 void AddDemoAppCommand(CLI::App& app, int& exit_code);
 
 }  // namespace meshlog::cli

@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
 
   meshlog::cli::AddVersionCommand(app, exit_code);
+  meshlog::cli::AddFormatCommand(app, exit_code);
+  meshlog::cli::AddValidateCommand(app, exit_code);
+  meshlog::cli::AddInspectCommand(app, exit_code);
   meshlog::cli::AddDemoAppCommand(app, exit_code);
 
   try {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,7 +87,71 @@ Compiled<FormatterPtr> CompilePlain(std::string_view format, OmitEmptyValues omi
 
 // JSON format from Kuma's ordered key/value list: Envoy's typed JSON (keys sorted bytewise, compact,
 // single-operator values typed), always valid JSON, followed by exactly one "\n".
+// Duplicate keys: the last one wins (Kuma builds a protobuf Struct from the list).
 using JsonFields = std::vector<std::pair<std::string, std::string>>;
 Compiled<FormatterPtr> CompileJson(const JsonFields& fields, OmitEmptyValues omit_empty_values);
+
+// ---- Extensions (meshlog) --------------------------------------------------------------------
+
+// Parses `format` as CompilePlain would, without keeping the result: std::nullopt when the format
+// is valid, else Envoy's error message. For validators that only need the verdict.
+//   ValidateFormat("%REQ(:path)%")  -> std::nullopt
+//   ValidateFormat("%protocol%")    -> "Incorrect configuration: %protocol%. Couldn't find valid command at position 0"
+std::optional<std::string> ValidateFormat(std::string_view format);
+
+// A nested JSON template (Envoy's json_format Struct, which may nest objects and lists). String
+// leaves containing '%' are format strings; other leaves are constants, pre-serialised. Kuma only
+// produces flat string maps (CompileJson), but the writer handles any nesting:
+//   JsonTemplate t = JsonTemplate::Object({{"req", JsonTemplate::Object({{"path", JsonTemplate::String("%REQ(:path)%")}})},
+//                                          {"n", JsonTemplate::Number(1)}});
+//   CompileJsonTemplate(t, OmitEmptyValues::no)  // renders {"n":1,"req":{"path":"/"}}\n
+struct JsonTemplate {
+  enum class Kind : uint8_t { kNull, kBool, kNumber, kString, kObject, kArray };
+  // User-provided (not defaulted in-class): clang 14 + libstdc++ cannot otherwise instantiate the
+  // vector<pair<string, JsonTemplate>> default constructor while the class is incomplete.
+  JsonTemplate() {}  // NOLINT(modernize-use-equals-default)
+  Kind kind = Kind::kNull;
+  bool bool_value = false;
+  double number_value = 0;
+  std::string string_value;
+  std::vector<std::pair<std::string, JsonTemplate>> object_value;  // duplicate keys: last wins
+  std::vector<JsonTemplate> array_value;
+
+  static JsonTemplate String(std::string s) {
+    JsonTemplate t;
+    t.kind = Kind::kString;
+    t.string_value = std::move(s);
+    return t;
+  }
+  static JsonTemplate Number(double d) {
+    JsonTemplate t;
+    t.kind = Kind::kNumber;
+    t.number_value = d;
+    return t;
+  }
+  static JsonTemplate Bool(bool b) {
+    JsonTemplate t;
+    t.kind = Kind::kBool;
+    t.bool_value = b;
+    return t;
+  }
+  static JsonTemplate Object(std::vector<std::pair<std::string, JsonTemplate>> fields) {
+    JsonTemplate t;
+    t.kind = Kind::kObject;
+    t.object_value = std::move(fields);
+    return t;
+  }
+  static JsonTemplate Array(std::vector<JsonTemplate> values) {
+    JsonTemplate t;
+    t.kind = Kind::kArray;
+    t.array_value = std::move(values);
+    return t;
+  }
+};
+
+// The root must be an object. Same output rules as CompileJson (newest omit_empty_values: keys
+// whose single-operator value is missing are dropped, nested objects left empty are dropped,
+// arrays are kept without their missing elements, the root is always written).
+Compiled<FormatterPtr> CompileJsonTemplate(const JsonTemplate& root, OmitEmptyValues omit_empty_values);
 
 }  // namespace meshlog::format

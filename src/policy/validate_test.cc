@@ -1,0 +1,623 @@
+// Tests written from the rules in spec/policy.md §2 (Kuma v2.14.3 validator.go and
+// pkg/core/resources/apis/mesh/validators.go), one or more cases per rule.
+#include "policy/validate.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace meshlog::policy {
+
+void PrintTo(const Violation& v, std::ostream* os) { *os << "{" << GoQuote(v.field) << ", " << GoQuote(v.message) << "}"; }
+
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Indents `spec` (a YAML block) under `spec:` of a Universal MeshAccessLog.
+std::string Policy(std::string_view spec) {
+  std::string out = "type: MeshAccessLog\nname: test\nmesh: default\nspec:\n";
+  std::istringstream in{std::string(spec)};
+  for (std::string line; std::getline(in, line);) out += "  " + line + "\n";
+  return out;
+}
+
+ValidationReport Check(std::string_view spec_yaml) {
+  DecodeResult r = DecodeYaml(Policy(spec_yaml), "t.yaml");
+  EXPECT_THAT(r.errors, IsEmpty());
+  if (r.documents.size() != 1) {
+    ADD_FAILURE() << "expected one document";
+    return {};
+  }
+  return ValidateDocument(r.documents[0]);
+}
+
+std::vector<Violation> V(std::string_view spec_yaml) { return Check(spec_yaml).violations; }
+
+constexpr std::string_view kFile = "- type: File\n  file:\n    path: /dev/stdout\n";
+
+// ---------------- valid policies ----------------
+
+TEST(ValidateMalTest, SeedExamplesAreValid) {
+  EXPECT_THAT(V(R"(targetRef:
+  kind: Dataplane
+  labels: {app: frontend, version: canary}
+to:
+- targetRef: {kind: MeshService, name: backend_kuma-demo_svc_8080}
+  default:
+    backends:
+    - type: File
+      file: {path: /dev/stdout}
+)"),
+              IsEmpty());
+  EXPECT_THAT(V(R"(targetRef:
+  kind: Dataplane
+  labels: {app: frontend, version: canary}
+to:
+- targetRef: {kind: MeshService, name: backend, namespace: kuma-demo, sectionName: http}
+  default:
+    backends:
+    - type: File
+      file: {path: /dev/stdout}
+)"),
+              IsEmpty());
+  EXPECT_THAT(V(R"(rules:
+- default:
+    backends:
+    - type: Tcp
+      tcp:
+        address: 127.0.0.1:5000
+        format:
+          type: Json
+          json:
+          - {key: start_time, value: "%START_TIME%"}
+    - type: File
+      file:
+        path: /dev/stdout
+        format: {type: Plain, plain: "[%START_TIME%]"}
+    - type: OpenTelemetry
+      openTelemetry:
+        endpoint: otel-collector:4317
+        body:
+          kvlistValue:
+            values:
+            - key: mesh
+              value: {stringValue: "%KUMA_MESH%"}
+        attributes:
+        - {key: start_time, value: "%START_TIME%"}
+)"),
+              IsEmpty());
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /dev/stdout}\n"),
+              IsEmpty());
+}
+
+TEST(ValidateMalTest, EmptyBackendListIsValid) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends: []\n"), IsEmpty());
+}
+
+// ---------------- to / from / rules presence ----------------
+
+TEST(ValidateMalTest, NothingDefined) {
+  EXPECT_THAT(V("targetRef: {kind: Mesh}\n"),
+              ElementsAre(Violation{"spec", "at least one of 'from', 'to' or 'rules' has to be defined"}));
+  EXPECT_THAT(V("to: []\nfrom: []\nrules: []\n"),
+              ElementsAre(Violation{"spec", "at least one of 'from', 'to' or 'rules' has to be defined"}));
+}
+
+TEST(ValidateMalTest, RulesWithToOrFrom) {
+  const std::string backends = "  default:\n    backends: []\n";
+  EXPECT_THAT(V("rules:\n-" + backends.substr(1) + "to:\n- targetRef: {kind: Mesh}\n" + backends),
+              ElementsAre(Violation{"spec", "fields 'to' and 'from' must be empty when 'rules' is defined"}));
+  EXPECT_THAT(V("rules:\n-" + backends.substr(1) + "from:\n- targetRef: {kind: Mesh}\n" + backends),
+              ElementsAre(Violation{"spec", "fields 'to' and 'from' must be empty when 'rules' is defined"}));
+  // An empty `to` list does not count.
+  EXPECT_THAT(V("rules:\n-" + backends.substr(1) + "to: []\n"), IsEmpty());
+}
+
+TEST(ValidateMalTest, BackendsMustBeDefined) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default: {}\n"),
+              ElementsAre(Violation{"spec.to[0].default.backends", "must be defined"}));
+  EXPECT_THAT(V("from:\n- targetRef: {kind: Mesh}\n  default: {}\n"),
+              ElementsAre(Violation{"spec.from[0].default.backends", "must be defined"}));
+  EXPECT_THAT(V("rules:\n- default: {}\n"), ElementsAre(Violation{"spec.rules[0].default.backends", "must be defined"}));
+}
+
+// ---------------- top-level targetRef ----------------
+
+TEST(ValidateTargetRefTest, TopLevelUnsupportedKinds) {
+  for (const char* kind : {"MeshExternalService", "MeshMultiZoneService", "MeshHTTPRoute"}) {
+    EXPECT_THAT(V(std::string("targetRef: {kind: ") + kind + ", name: x}\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
+                ElementsAre(Violation{"spec.targetRef.kind", std::string("value '") + kind + "' is not supported"}))
+        << kind;
+  }
+}
+
+TEST(ValidateTargetRefTest, MeshDisallowsEveryOtherField) {
+  EXPECT_THAT(V(R"(targetRef:
+  kind: Mesh
+  name: x
+  mesh: m
+  tags: {a: b}
+  labels: {a: b}
+  namespace: ns
+  sectionName: s
+  proxyTypes: []
+to:
+- targetRef: {kind: Mesh}
+  default: {backends: []}
+)"),
+              ElementsAre(Violation{"spec.targetRef.name", "using name with kind Mesh is not yet supported"},
+                          Violation{"spec.targetRef.mesh", "must not be set with kind Mesh"},
+                          Violation{"spec.targetRef.tags", "must not be set with kind Mesh"},
+                          Violation{"spec.targetRef.labels", "must not be set with kind Mesh"},
+                          Violation{"spec.targetRef.namespace", "must not be set with kind Mesh"},
+                          Violation{"spec.targetRef.sectionName", "must not be set with kind Mesh"},
+                          Violation{"spec.targetRef.proxyTypes", "must be undefined or have at least one element"}));
+}
+
+TEST(ValidateTargetRefTest, MeshEmptyValuesCountAsUnset) {
+  EXPECT_THAT(V("targetRef: {kind: Mesh, name: '', labels: {}, proxyTypes: [Sidecar]}\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
+              IsEmpty());
+}
+
+TEST(ValidateTargetRefTest, DataplaneRules) {
+  EXPECT_THAT(V(R"(targetRef:
+  kind: Dataplane
+  name: web
+  namespace: ns
+  labels: {app: web}
+  tags: {a: b}
+  mesh: m
+  proxyTypes: [Sidecar]
+  sectionName: http
+to:
+- targetRef: {kind: Mesh}
+  default: {backends: []}
+)"),
+              ElementsAre(Violation{"spec.targetRef.tags", "must not be set with kind Dataplane"},
+                          Violation{"spec.targetRef.mesh", "must not be set with kind Dataplane"},
+                          Violation{"spec.targetRef.proxyTypes", "must not be set with kind Dataplane"},
+                          Violation{"spec.targetRef.labels", "either labels or name and namespace must be specified"},
+                          Violation{"spec.targetRef.sectionName", "can only be used with inbound policies"}));
+}
+
+TEST(ValidateTargetRefTest, DataplaneSectionNameAllowedForInboundPolicies) {
+  EXPECT_THAT(V("targetRef: {kind: Dataplane, name: web, sectionName: http}\nrules:\n- default: {backends: []}\n"), IsEmpty());
+  EXPECT_THAT(Check("targetRef: {kind: Dataplane, name: web, sectionName: http}\nfrom:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n").violations,
+              IsEmpty());
+  // `rules: []` does not make it an inbound policy.
+  EXPECT_THAT(V("targetRef: {kind: Dataplane, name: web, sectionName: http}\nrules: []\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.sectionName", "can only be used with inbound policies"}));
+}
+
+TEST(ValidateTargetRefTest, MeshSubsetTags) {
+  EXPECT_THAT(V(R"(targetRef:
+  kind: MeshSubset
+  name: x
+  tags:
+    "a b": v
+    k1: "x/y"
+    k2: ""
+  namespace: ns
+rules:
+- default: {backends: []}
+)"),
+              ElementsAre(Violation{"spec.targetRef.name", "must not be set with kind MeshSubset"},
+                          Violation{"spec.targetRef.tags[\"a b\"]",
+                                    "tag name must consist of alphanumeric characters, dots, dashes, slashes and underscores"},
+                          Violation{"spec.targetRef.tags[\"k1\"]",
+                                    "tag value must consist of alphanumeric characters, dots, dashes and underscores"},
+                          Violation{"spec.targetRef.tags[\"k2\"]", "tag value must be non-empty"},
+                          Violation{"spec.targetRef.namespace", "must not be set with kind MeshSubset"}));
+}
+
+TEST(ValidateTargetRefTest, MeshSubsetEmptyTagName) {
+  EXPECT_THAT(V("targetRef:\n  kind: MeshSubset\n  tags: {\"\": v}\nrules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.tags", "tag name must be non-empty"}));
+}
+
+TEST(ValidateTargetRefTest, MeshServiceRules) {
+  EXPECT_THAT(V("targetRef: {kind: MeshService}\nrules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef", "name or labels must be set when kind is MeshService"}));
+  EXPECT_THAT(V("targetRef: {kind: MeshService, name: Backend}\nrules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.name",
+                                    "invalid characters: must consist of lower case alphanumeric characters, '-', '.' and '_'."}));
+  EXPECT_THAT(V("targetRef: {kind: MeshService, labels: {a: b}, namespace: ns, mesh: m, tags: {a: b}, proxyTypes: [Gateway]}\n"
+                "rules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.mesh", "must not be set with kind MeshService"},
+                          Violation{"spec.targetRef.tags", "must not be set with kind MeshService"},
+                          Violation{"spec.targetRef.proxyTypes", "must not be set with kind MeshService"},
+                          Violation{"spec.targetRef.labels", "either labels or name and namespace must be specified"}));
+}
+
+TEST(ValidateTargetRefTest, MeshGatewayTopLevel) {
+  EXPECT_THAT(V("targetRef: {kind: MeshGateway}\nrules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.name", "must be set when kind is MeshGateway"}));
+  // Listener tags are allowed for MeshAccessLog; selector values may be "*".
+  EXPECT_THAT(V("targetRef: {kind: MeshGateway, name: edge, tags: {port: http-8080, any: '*'}}\nrules:\n- default: {backends: []}\n"),
+              IsEmpty());
+  EXPECT_THAT(V("targetRef: {kind: MeshGateway, name: edge, tags: {a: 'x y'}, labels: {a: b}, sectionName: s, namespace: ns1}\n"
+                "rules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.tags[\"a\"]",
+                                    "tag value must consist of alphanumeric characters, dots, dashes, slashes and underscores or be \"*\""},
+                          Violation{"spec.targetRef.labels", "must not be set with kind MeshGateway"},
+                          Violation{"spec.targetRef.namespace", "must not be set with kind MeshGateway"},
+                          Violation{"spec.targetRef.sectionName", "must not be set with kind MeshGateway"}));
+}
+
+TEST(ValidateTargetRefTest, MeshServiceSubset) {
+  EXPECT_THAT(V("targetRef: {kind: MeshServiceSubset, mesh: m, proxyTypes: [Sidecar]}\nrules:\n- default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.targetRef.name", "must be set when kind is MeshServiceSubset"},
+                          Violation{"spec.targetRef.mesh", "must not be set with kind MeshServiceSubset"},
+                          Violation{"spec.targetRef.proxyTypes", "must not be set with kind MeshServiceSubset"}));
+}
+
+// ---------------- to[].targetRef ----------------
+
+TEST(ValidateTargetRefTest, ToKinds) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Dataplane}\n  default: {backends: []}\n- targetRef: {kind: MeshSubset}\n  default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.to[0].targetRef.kind", "value 'Dataplane' is not supported"},
+                          Violation{"spec.to[1].targetRef.kind", "value 'MeshSubset' is not supported"}));
+  EXPECT_THAT(V("to:\n- targetRef: {kind: MeshMultiZoneService, name: X, tags: {a: b}}\n  default: {backends: []}\n"), IsEmpty());
+}
+
+TEST(ValidateTargetRefTest, ToUnderMeshGatewayOnlyMesh) {
+  EXPECT_THAT(V("targetRef: {kind: MeshGateway, name: edge}\nto:\n- targetRef: {kind: MeshService, name: backend}\n  default: {backends: []}\n"
+                "- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.to[0].targetRef.kind", "value 'MeshService' is not supported"}));
+}
+
+TEST(ValidateTargetRefTest, ToMeshExternalServiceAndRoute) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: MeshExternalService, name: httpbin, labels: {a: b}, sectionName: s}\n  default: {backends: []}\n"
+                "- targetRef: {kind: MeshExternalService}\n  default: {backends: []}\n"
+                "- targetRef: {kind: MeshHTTPRoute, name: route, sectionName: rule-1}\n  default: {backends: []}\n"),
+              ElementsAre(Violation{"spec.to[0].targetRef.labels", "either labels or name must be specified"},
+                          Violation{"spec.to[0].targetRef.sectionName", "must not be set with kind MeshExternalService"},
+                          Violation{"spec.to[1].targetRef", "name or labels must be set when kind is MeshExternalService"},
+                          Violation{"spec.to[2].targetRef.sectionName", "must not be set with kind MeshHTTPRoute"}));
+}
+
+TEST(ValidateTargetRefTest, FromOnlyMesh) {
+  ValidationReport r = Check("from:\n- targetRef: {kind: MeshService, name: x}\n  default: {backends: []}\n");
+  EXPECT_THAT(r.violations, ElementsAre(Violation{"spec.from[0].targetRef.kind", "value 'MeshService' is not supported"}));
+  EXPECT_THAT(r.warnings, ElementsAre("'from' field is deprecated, use 'rules' instead"));
+}
+
+TEST(ValidateTargetRefTest, KindMustBeDefinedProgrammatically) {
+  TargetRefOptions opts;
+  opts.supported_kinds = {TargetRefKind::kMesh};
+  EXPECT_THAT(ValidateTargetRef(TargetRef{}, opts).violations(), ElementsAre(Violation{"kind", "must be defined"}));
+}
+
+// ---------------- backends ----------------
+
+TEST(ValidateBackendTest, UnionFieldMustMatchType) {
+  EXPECT_THAT(V(R"(to:
+- targetRef: {kind: Mesh}
+  default:
+    backends:
+    - type: File
+      tcp: {address: "127.0.0.1:5000"}
+    - type: Tcp
+      file: {path: /tmp/x}
+    - type: OpenTelemetry
+)"),
+              ElementsAre(Violation{"spec.to[0].default.backends[0].file", "must be defined"},
+                          Violation{"spec.to[0].default.backends[1].tcp", "must be defined"},
+                          Violation{"spec.to[0].default.backends[2].openTelemetry", "must be defined"}));
+}
+
+TEST(ValidateBackendTest, FilePath) {
+  EXPECT_THAT(V("rules:\n- default:\n    backends:\n    - type: File\n      file: {path: logs.txt}\n    - type: File\n      file: {path: '#not_valid'}\n"),
+              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
+                          Violation{"spec.rules[0].default.backends[1].file.path", "file backend requires a valid path"}));
+}
+
+TEST(ValidateBackendTest, TcpAddress) {
+  EXPECT_THAT(V("rules:\n- default:\n    backends:\n    - type: Tcp\n      tcp: {address: logstash}\n"
+                "    - type: Tcp\n      tcp: {address: not_valid_url}\n    - type: Tcp\n      tcp: {address: 'logstash:5000'}\n"),
+              ElementsAre(Violation{"spec.rules[0].default.backends[0].tcp.address", "tcp backend requires valid address"},
+                          Violation{"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}));
+}
+
+TEST(ValidateBackendTest, FormatErrorsComeBeforePathAndAddress) {
+  EXPECT_THAT(V(R"(rules:
+- default:
+    backends:
+    - type: File
+      file:
+        path: relative
+        format: {type: Plain}
+    - type: Tcp
+      tcp:
+        address: nope
+        format: {type: Json}
+)"),
+              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.format.plain", "must be defined"},
+                          Violation{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
+                          Violation{"spec.rules[0].default.backends[1].tcp.format.json", "must be defined"},
+                          Violation{"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}));
+}
+
+// ---------------- formats ----------------
+
+TEST(ValidateFormatTest, Plain) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Plain, plain: ''}}\n"),
+              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.plain", "must not be empty"}));
+  // `json` is ignored for Plain.
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Plain, plain: x, json: []}}\n"),
+              IsEmpty());
+}
+
+TEST(ValidateFormatTest, JsonPresenceAndEmptiness) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Json, plain: x}}\n"),
+              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json", "must be defined"}));
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Json, json: []}}\n"),
+              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json", "must not be empty"}));
+}
+
+TEST(ValidateFormatTest, JsonKeysAndValues) {
+  EXPECT_THAT(V(R"(to:
+- targetRef: {kind: Mesh}
+  default:
+    backends:
+    - type: Tcp
+      tcp:
+        address: 127.0.0.1:5000
+        format:
+          type: Json
+          json:
+          - {key: "", value: ""}
+          - {key: 'a"b', value: x}
+          - {key: k, value: 'bad \x escape'}
+          - {key: k, value: 'two chars \n are fine'}
+          - {key: k, value: "a real\nnewline"}
+          - {key: start_time, value: "%START_TIME%"}
+)"),
+              ElementsAre(Violation{"spec.to[0].default.backends[0].tcp.format.json[0].key", "key cannot be empty"},
+                          Violation{"spec.to[0].default.backends[0].tcp.format.json[0].value", "value cannot be empty"},
+                          Violation{"spec.to[0].default.backends[0].tcp.format.json[1]", "is not a valid JSON object"},
+                          Violation{"spec.to[0].default.backends[0].tcp.format.json[2]", "is not a valid JSON object"},
+                          Violation{"spec.to[0].default.backends[0].tcp.format.json[4]", "is not a valid JSON object"}));
+}
+
+TEST(ValidateFormatTest, SeedHttpJsonFormatWithQuoteInValueIsInvalid) {
+  // The seed's HTTP JSON example has `value: '"%REQ(:METHOD)%'`: a lone quote breaks Kuma's
+  // naive `{"key": "value"}` check.
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file:\n        path: /x\n"
+                "        format:\n          type: Json\n          json:\n          - {key: method, value: '\"%REQ(:METHOD)%'}\n"),
+              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json[0]", "is not a valid JSON object"}));
+}
+
+// ---------------- OpenTelemetry ----------------
+
+TEST(ValidateOtelTest, EndpointBackendRefExclusivity) {
+  EXPECT_THAT(V(R"(rules:
+- default:
+    backends:
+    - type: OpenTelemetry
+      openTelemetry:
+        endpoint: otel:4317
+        backendRef: {kind: MeshOpenTelemetryBackend, labels: {a: b}}
+    - type: OpenTelemetry
+      openTelemetry: {}
+    - type: OpenTelemetry
+      openTelemetry:
+        backendRef: {kind: MeshOpenTelemetryBackend}
+    - type: OpenTelemetry
+      openTelemetry:
+        endpoint: http://otel:4317/v1/logs
+    - type: OpenTelemetry
+      openTelemetry:
+        endpoint: "otel:4317?x"
+    - type: OpenTelemetry
+      openTelemetry:
+        endpoint: otel
+)"),
+              ElementsAre(Violation{"spec.rules[0].default.backends[0].openTelemetry",
+                                    "openTelemetry must have only one type defined: endpoint, backendRef"},
+                          Violation{"spec.rules[0].default.backends[1].openTelemetry",
+                                    "openTelemetry must have exactly one defined: endpoint, backendRef"},
+                          Violation{"spec.rules[0].default.backends[2].openTelemetry.backendRef",
+                                    "backendRef must have exactly one defined: labels"},
+                          Violation{"spec.rules[0].default.backends[3].openTelemetry.endpoint",
+                                    "must be in host:port format, not a URL"},
+                          Violation{"spec.rules[0].default.backends[4].openTelemetry.endpoint",
+                                    "must be in host:port format, not a URL"}));
+}
+
+MeshAccessLogSpec OtelSpec(OtelBackend otel) {
+  Backend b;
+  b.type = BackendType::kOpenTelemetry;
+  b.open_telemetry = std::move(otel);
+  Rule rule;
+  rule.default_conf.backends = std::vector<Backend>{b};
+  MeshAccessLogSpec spec;
+  spec.rules = std::vector<Rule>{rule};
+  return spec;
+}
+
+TEST(ValidateOtelTest, BackendRefKindProgrammatically) {
+  OtelBackend otel;
+  otel.backend_ref = BackendResourceRef{};  // kind unset, no labels
+  EXPECT_THAT(ValidateMeshAccessLog(OtelSpec(otel)),
+              ElementsAre(Violation{"spec.rules[0].default.backends[0].openTelemetry.backendRef.kind",
+                                    "\"kind\" must be one of [\"MeshOpenTelemetryBackend\"]"},
+                          Violation{"spec.rules[0].default.backends[0].openTelemetry.backendRef",
+                                    "backendRef must have exactly one defined: labels"}));
+}
+
+TEST(ValidateOtelTest, AttributeKeysFirstFailingCheckOnly) {
+  OtelBackend otel;
+  otel.endpoint = "otel:4317";
+  otel.attributes = std::vector<OtelAttribute>{{"", "v"},          {"%KUMA_MESH%", "v"}, {"otel.x", "v"},
+                                               {"otel.%A%", "v"},  {"Bad", "v"},          {"a..b", "v"},
+                                               {"http.method", "%REQ(:METHOD)%"}};
+  const std::string p = "spec.rules[0].default.backends[0].openTelemetry.attributes";
+  EXPECT_THAT(ValidateMeshAccessLog(OtelSpec(otel)),
+              ElementsAre(Violation{p + "[0].key", "must be defined"},
+                          Violation{p + "[1].key", "must be a static OpenTelemetry attribute name; placeholders are only supported in values"},
+                          Violation{p + "[2].key", "must not use the reserved OpenTelemetry prefix 'otel.'"},
+                          Violation{p + "[3].key", "must be a static OpenTelemetry attribute name; placeholders are only supported in values"},
+                          Violation{p + "[4].key",
+                                    "must start with a lowercase letter, use only lowercase letters, digits, '.' or '_', avoid "
+                                    "consecutive delimiters, and end with a letter or digit"},
+                          Violation{p + "[5].key",
+                                    "must start with a lowercase letter, use only lowercase letters, digits, '.' or '_', avoid "
+                                    "consecutive delimiters, and end with a letter or digit"}));
+}
+
+TEST(ValidateOtelTest, EndpointErrorsThenAttributeErrors) {
+  OtelBackend otel;
+  otel.attributes = std::vector<OtelAttribute>{{"otel.a", "v"}};
+  EXPECT_THAT(ValidateMeshAccessLog(OtelSpec(otel)),
+              ElementsAre(Violation{"spec.rules[0].default.backends[0].openTelemetry",
+                                    "openTelemetry must have exactly one defined: endpoint, backendRef"},
+                          Violation{"spec.rules[0].default.backends[0].openTelemetry.attributes[0].key",
+                                    "must not use the reserved OpenTelemetry prefix 'otel.'"}));
+}
+
+// ---------------- matches ----------------
+
+TEST(ValidateMatchTest, SpiffeIdAndSni) {
+  const std::string dns =
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
+      "and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+      "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+  EXPECT_THAT(V(R"(rules:
+- matches:
+  - spiffeID: {type: Exact, value: "spiffe://default/ns/a/sa/b"}
+  - spiffeID: {type: Prefix, value: "spiffe://default/ns/"}
+  - spiffeID: {type: Exact, value: "default/ns/a"}
+    sni: {type: Exact, value: ""}
+  - sni: {type: Exact, value: "Bad_Host"}
+  - sni: {type: Exact, value: "ok.example.com"}
+  default:
+    backends: []
+- matches:
+  - spiffeID: {type: Exact, value: ""}
+  default: {}
+)"),
+              ElementsAre(Violation{"spec.rules[0].matches[1].spiffeID", "must be a valid Spiffe ID: path cannot have a trailing slash"},
+                          Violation{"spec.rules[0].matches[2].spiffeID", "must be a valid Spiffe ID: scheme is missing or invalid"},
+                          Violation{"spec.rules[0].matches[2].sni.value", "must be set"},
+                          Violation{"spec.rules[0].matches[3].sni.value", dns},
+                          Violation{"spec.rules[1].matches[0].spiffeID", "must be a valid Spiffe ID: cannot be empty"},
+                          Violation{"spec.rules[1].default.backends", "must be defined"}));
+}
+
+TEST(ValidateMatchTest, SniTypeMustBeSetProgrammatically) {
+  Match m;
+  m.sni = SniMatch{std::nullopt, "a.b"};
+  EXPECT_THAT(ValidateMatch(m).violations(), ElementsAre(Violation{"sni.type", "must be set"}));
+}
+
+// ---------------- ordering across sections ----------------
+
+TEST(ValidateMalTest, OrderIsTargetRefSpecToFromRules) {
+  EXPECT_THAT(V(R"(targetRef: {kind: Mesh, name: x}
+to:
+- targetRef: {kind: Mesh}
+  default: {}
+from:
+- targetRef: {kind: Mesh}
+  default: {}
+rules:
+- default: {}
+)"),
+              ElementsAre(Violation{"spec.targetRef.name", "using name with kind Mesh is not yet supported"},
+                          Violation{"spec", "fields 'to' and 'from' must be empty when 'rules' is defined"},
+                          Violation{"spec.to[0].default.backends", "must be defined"},
+                          Violation{"spec.from[0].default.backends", "must be defined"},
+                          Violation{"spec.rules[0].default.backends", "must be defined"}));
+}
+
+TEST(ValidateMalTest, TargetRefBeforeDefaultWithinAnEntry) {
+  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh, labels: {a: b}}\n  default: {}\n"),
+              ElementsAre(Violation{"spec.to[0].targetRef.labels", "must not be set with kind Mesh"},
+                          Violation{"spec.to[0].default.backends", "must be defined"}));
+}
+
+// ---------------- deprecations ----------------
+
+TEST(DeprecationTest, FromEndpointAndTopLevelKinds) {
+  ValidationReport r = Check(R"(targetRef: {kind: MeshService, name: web}
+from:
+- targetRef: {kind: Mesh}
+  default:
+    backends:
+    - type: OpenTelemetry
+      openTelemetry: {endpoint: "otel:4317"}
+)");
+  EXPECT_THAT(r.violations, IsEmpty());
+  EXPECT_THAT(r.warnings,
+              ElementsAre("'from' field is deprecated, use 'rules' instead",
+                          "openTelemetry.endpoint is deprecated, use openTelemetry.backendRef with a MeshOpenTelemetryBackend resource instead",
+                          "MeshService value for 'targetRef.kind' is deprecated, use Dataplane with labels instead"));
+}
+
+TEST(DeprecationTest, EndpointWithBackendRefIsNotReportedAsInline) {
+  ValidationReport r = Check(R"(targetRef: {kind: MeshSubset, tags: {a: b}}
+rules:
+- default:
+    backends:
+    - type: OpenTelemetry
+      openTelemetry: {endpoint: "otel:4317", backendRef: {kind: MeshOpenTelemetryBackend, labels: {a: b}}}
+)");
+  EXPECT_THAT(r.warnings, ElementsAre("MeshSubset value for 'targetRef.kind' is deprecated, use Dataplane with labels instead"));
+}
+
+TEST(DeprecationTest, NoneForModernPolicies) {
+  EXPECT_THAT(Check("targetRef: {kind: Dataplane, labels: {app: web}}\nrules:\n- default: {backends: []}\n").warnings, IsEmpty());
+  EXPECT_THAT(MeshAccessLogDeprecations(MeshAccessLogSpec{}), IsEmpty());
+}
+
+TEST(DeprecationTest, MeshHTTPRouteTopLevel) {
+  MeshAccessLogSpec spec;
+  spec.target_ref = TargetRef{};
+  spec.target_ref->kind = TargetRefKind::kMeshHTTPRoute;
+  EXPECT_THAT(MeshAccessLogDeprecations(spec),
+              ElementsAre("MeshHTTPRoute value for 'targetRef.kind' is deprecated, use MeshHTTPRoute in spec.to[].targetRef"));
+}
+
+// ---------------- documents ----------------
+
+TEST(ValidateDocumentTest, SchemaViolationsReplaceGoValidation) {
+  DecodeResult r = DecodeYaml(Policy("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: Syslog\n"), "t.yaml");
+  ValidationReport report = ValidateDocument(r.documents.at(0));
+  EXPECT_THAT(report.violations,
+              ElementsAre(Violation{"spec.to[0].default.backends[0].type", "in body should be one of [Tcp File OpenTelemetry]"}));
+}
+
+TEST(ValidateDocumentTest, OtherKindsAndWarnings) {
+  DecodeResult r = DecodeYaml("type: Mesh\nname: default\n---\ntype: MeshService\nname: x\nmesh: default\nspec: {}\n", "t.yaml");
+  ValidationReport mesh = ValidateDocument(r.documents.at(0));
+  EXPECT_TRUE(mesh.valid());
+  EXPECT_THAT(mesh.warnings, ElementsAre("resource type \"Mesh\" is not interpreted by meshlog; not validated"));
+  EXPECT_TRUE(ValidateDocument(r.documents.at(1)).valid());
+}
+
+TEST(ValidateMotbTest, EndpointRules) {
+  auto check = [](std::string_view spec) {
+    DecodeResult r = DecodeYaml("type: MeshOpenTelemetryBackend\nname: o\nmesh: default\nspec: " + std::string(spec) + "\n", "t.yaml");
+    return ValidateDocument(r.documents.at(0)).violations;
+  };
+  EXPECT_THAT(check("{}"), IsEmpty());
+  EXPECT_THAT(check("{endpoint: {address: otel-collector, port: 4317}}"), IsEmpty());
+  EXPECT_THAT(check("{endpoint: {address: 10.0.0.1, path: /otlp}, protocol: http}"), IsEmpty());
+  EXPECT_THAT(check("{endpoint: {path: /otlp}}"),
+              ElementsAre(Violation{"spec.endpoint.path", "must not be set when protocol is grpc"}));
+  EXPECT_THAT(check("{endpoint: {path: 'otlp?x'}, protocol: http}"),
+              ElementsAre(Violation{"spec.endpoint.path", "must start with /"},
+                          Violation{"spec.endpoint.path", "must not contain query or fragment"}));
+  EXPECT_THAT(check("{endpoint: {address: '', port: 0}}"),
+              ElementsAre(Violation{"spec.endpoint.address", "must not be empty"},
+                          Violation{"spec.endpoint.port", "port must be a valid (1-65535)"}));
+  EXPECT_THAT(check("{endpoint: {address: 'bad host!'}}"),
+              ElementsAre(Violation{"spec.endpoint.address", "address has to be a valid IP or hostname"}));
+}
+
+}  // namespace
+}  // namespace meshlog::policy
