@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   meshlog::cli::AddValidateCommand(app, exit_code);
   meshlog::cli::AddInspectCommand(app, exit_code);
   meshlog::cli::AddDemoAppCommand(app, exit_code);
+  meshlog::cli::AddRunCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);
