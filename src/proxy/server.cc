@@ -254,6 +254,7 @@ std::string Server::Apply(const std::vector<ListenerConfig>& listeners) {
         // with a clashing configuration) already listens on: probe without it first.
         tcp::acceptor probe(workers_[0]->io());
         probe.open(ep.protocol());
+        probe.set_option(asio::socket_base::reuse_address(true));  // TIME_WAIT is not "in use"
         probe.bind(ep);
       }
       for (auto& w : workers_) {
