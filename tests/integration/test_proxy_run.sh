@@ -192,6 +192,27 @@ sleep 1.6
 [ "$(wc -l < "$work/inbound.log.1")" = 2 ] || fail "rotated file changed"
 grep -q '"GET /after-rotation HTTP/1.1" 200' "$work/inbound.log" || fail "no record in the reopened file"
 
+# --- hot reload: a policy change on disk applies without restarting; an invalid one is refused ---
+sed -i "s|path: $work/inbound.log|path: $work/inbound-v2.log|" "$work/mesh/policies.yaml"
+for _ in $(seq 50); do
+  grep -q "resources changed: configuration applied" "$work/backend.out" && break
+  sleep 0.1
+done
+grep -q "resources changed: configuration applied" "$work/backend.out" || fail "reload not applied"
+curl -s -o /dev/null http://127.0.0.1:$OUT_BACKEND/after-reload
+printf 'type: MeshAccessLog\nmesh: default\nname: broken\nspec:\n  targetRef:\n    kind: Nope\n' > "$work/mesh/broken.yaml"
+for _ in $(seq 50); do
+  grep -q "change rejected, keeping the running configuration" "$work/backend.out" && break
+  sleep 0.1
+done
+grep -q "change rejected, keeping the running configuration" "$work/backend.out" || fail "invalid change not reported"
+curl -s -o /dev/null http://127.0.0.1:$OUT_BACKEND/after-invalid-change
+rm "$work/mesh/broken.yaml"
+sleep 1.6
+grep -q '"GET /after-reload HTTP/1.1" 200' "$work/inbound-v2.log" || fail "no record in the new file after reload"
+grep -q '"GET /after-invalid-change HTTP/1.1" 200' "$work/inbound-v2.log" || fail "invalid change broke logging"
+[ "$(grep -c after-reload "$work/inbound.log" || true)" = 0 ] || fail "old file still written after reload"
+
 # --- SIGTERM drain: the in-flight request finishes and is logged ---
 curl -s -o "$work/slow.body" -w '%{http_code}' http://127.0.0.1:$OUT_BACKEND/delay/700 > "$work/slow.code" &
 CURL_PID=$!
