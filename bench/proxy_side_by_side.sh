@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Side by side on loopback, same wrk load, each proxy pinned to one core (issue 5):
+#   meshlog run (inbound listener, Kuma default HTTP format, File backend), meshlog without any
+#   access-log policy, NGINX 1.22 as an equivalent reverse proxy (keep-alive upstream,
+#   access_log buffer=64k), HAProxy 2.6 (mode http, httplog to a file).
+# The origin is NGINX returning a 100-byte body. Prints one Markdown table row per proxy.
+#
+#   bash bench/proxy_side_by_side.sh [SECONDS] [CONNECTIONS]
+#
+# Ports 22000-22099. PROXY_CPU / LOAD_CPU choose the cores (default 0 and 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
+SECONDS_PER_RUN=${1:-10}
+CONNS=${2:-50}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+ORIGIN=22001 MESHLOG_PORT=22010 MESHLOG_NOLOG_PORT=22011 NGINX_PORT=22020 HAPROXY_PORT=22030
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "bench: $*" >&2; for f in "$work"/*.out "$work"/*.err "$work"/haproxy.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done; exit 1; }
+
+# --- origin: NGINX, 100-byte body, on the load core ---
+mkdir -p "$work/origin"
+cat > "$work/origin.conf" <<CONF
+daemon off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$ORIGIN reuseport; location / { return 200 "$(printf 'x%.0s' $(seq 99))\n"; } } }
+CONF
+taskset -c "$LOAD_CPU" nginx -c "$work/origin.conf" -p "$work/origin" &
+pids+=($!)
+
+# --- meshlog: one dataplane with two inbounds to the origin; a policy on the first only ---
+mkdir -p "$work/mesh"
+cat > "$work/mesh/dp.yaml" <<YAML
+type: Dataplane
+mesh: default
+name: bench-1
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: $MESHLOG_PORT
+    servicePort: $ORIGIN
+    tags:
+      kuma.io/service: bench
+      kuma.io/protocol: http
+  - port: $MESHLOG_NOLOG_PORT
+    servicePort: $ORIGIN
+    tags:
+      kuma.io/service: bench-nolog
+      kuma.io/protocol: http
+---
+type: MeshAccessLog
+mesh: default
+name: bench
+spec:
+  targetRef:
+    kind: Dataplane
+    sectionName: logged
+  rules:
+  - default:
+      backends:
+      - type: File
+        file:
+          path: $work/meshlog.log
+YAML
+# sectionName needs inbound names
+sed -i "0,/  - port: $MESHLOG_PORT/s//  - port: $MESHLOG_PORT\n    name: logged/" "$work/mesh/dp.yaml"
+taskset -c "$PROXY_CPU" "$BIN" run --name bench-1 --resources "$work/mesh" --admin 127.0.0.1:22090 --workers 1 \
+  > "$work/meshlog.out" 2>&1 &
+pids+=($!)
+MESHLOG_PID=$!
+
+# --- NGINX as the reverse proxy ---
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+  log_format kuma '[\$time_iso8601] default "\$request_method \$request_uri \$server_protocol" \$status - '
+                  '\$request_length \$body_bytes_sent \$request_time \$upstream_response_time "\$http_x_forwarded_for" '
+                  '"\$http_user_agent" "\$http_x_request_id" "\$host" "unknown" "bench" "127.0.0.1" "\$upstream_addr"';
+  access_log $work/nginx.log kuma buffer=64k flush=1s;
+  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+  server { listen 127.0.0.1:$NGINX_PORT;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+
+# --- HAProxy ---
+cat > "$work/haproxy.cfg" <<CONF
+global
+  log stdout format raw local0
+  maxconn 4096
+defaults
+  mode http
+  log global
+  option httplog
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HAPROXY_PORT
+  default_backend be
+backend be
+  server origin 127.0.0.1:$ORIGIN
+CONF
+taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
+pids+=($!)
+
+for port in $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT; do
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "nothing answers on port $port"
+done
+idle_rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$MESHLOG_PID/status")
+
+run() {  # name port
+  local out
+  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$2/" 2>&1)
+  local rps p99
+  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+  printf '| %s | %s | %s |\n' "$1" "$rps" "$p99"
+}
+echo "| proxy (pinned to CPU $PROXY_CPU; wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s on CPU $LOAD_CPU) | requests/s | p99 latency |"
+echo "|---|---|---|"
+run "meshlog, Kuma default format, File backend" $MESHLOG_PORT
+run "meshlog, no access log" $MESHLOG_NOLOG_PORT
+run "NGINX 1.22, access_log buffer=64k" $NGINX_PORT
+run "HAProxy 2.6, httplog" $HAPROXY_PORT
+echo
+echo "meshlog idle RSS after start: ${idle_rss_kib} KiB; meshlog records written: $(wc -l < "$work/meshlog.log" 2>/dev/null || echo 0)"
