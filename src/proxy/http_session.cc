@@ -449,6 +449,7 @@ void HttpSession::StopWatchingDownstream() {
 void HttpSession::FinishRecord() {
   if (!request_active_) return;
   request_active_ = false;
+  StopWatchingDownstream();  // local replies and resets end the request without a response head
   if (!rq_->info.duration) rq_->info.duration = Clock::now() - start_;
   rq_->info.bytes_received = rq_->req.body_bytes;
   if (rq_->info.response_code) {
