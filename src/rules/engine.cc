@@ -922,6 +922,9 @@ void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Co
         log.backend.endpoint = NormaliseOtelEndpoint(o.endpoint);
         log.backend.otel_protocol = "grpc";
       }
+      log.backend.resource_attributes.emplace_back("kuma.mesh", kuma.mesh);
+      if (!kuma.zone.empty()) log.backend.resource_attributes.emplace_back("kuma.zone", kuma.zone);
+      if (!kuma.workload.empty()) log.backend.resource_attributes.emplace_back("kuma.workload", kuma.workload);
       // Body: default = the default format WITHOUT "\n"; else the configured AnyValue (§4.8).
       format::OtelValue body_template;
       if (o.body) {

@@ -72,6 +72,9 @@ struct BackendConfig {
   std::string endpoint;       // "host:port"
   std::string otel_protocol;  // "grpc" | "http"
   std::string backend_ref;    // name of the MeshOpenTelemetryBackend used, "" for inline endpoint
+  // OTLP resource attributes (policy.md §4.8): kuma.mesh, then kuma.zone and kuma.workload when
+  // the dataplane has them.
+  std::vector<std::pair<std::string, std::string>> resource_attributes;
   bool operator==(const BackendConfig&) const = default;
 };
 

@@ -237,6 +237,40 @@ networking:
   EXPECT_EQ(logs[1].format.plain, "127.0.0.1:0 127.0.0.1 backend other-service-tcp OUTBOUND\n");
 }
 
+TEST(Placeholders, OtelWorkloadIdentity) {
+  // golden outbound_otel_workload_identity: body, attributes (keys too) and resource attributes.
+  Fixture f(std::string(R"(
+type: Dataplane
+name: backend
+mesh: default
+labels: {kuma.io/zone: zone-1, k8s.kuma.io/namespace: kuma-demo, kuma.io/workload: backend}
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: 17777
+    tags: {kuma.io/service: backend}
+  outbound:
+  - port: 37777
+    tags: {kuma.io/service: other-service-tcp}
+)") + Mal("wl", R"(  to:
+  - targetRef: {kind: Mesh}
+    default:
+      backends:
+      - type: OpenTelemetry
+        openTelemetry:
+          endpoint: otel-collector
+          body: {stringValue: "%KUMA_MESH% %KUMA_ZONE% %KUMA_WORKLOAD%"}
+          attributes: [{key: static.zone, value: "%KUMA_ZONE%"}]
+)"));
+  const auto& log = f.L(kOutTcp).access_logs.at(0);
+  EXPECT_EQ(log.format.otel_body, format::OtelValue::String("default zone-1 kri_wl_default_zone-1_kuma-demo_backend_"));
+  EXPECT_THAT(log.format.otel_attributes, ElementsAre(std::pair<std::string, std::string>{"static.zone", "zone-1"}));
+  EXPECT_THAT(log.backend.resource_attributes,
+              ElementsAre(std::pair<std::string, std::string>{"kuma.mesh", "default"},
+                          std::pair<std::string, std::string>{"kuma.zone", "zone-1"},
+                          std::pair<std::string, std::string>{"kuma.workload", "kri_wl_default_zone-1_kuma-demo_backend_"}));
+}
+
 TEST(Placeholders, IdentifyingServiceIsAlphabeticallyFirst) {
   Fixture f(R"(
 type: Dataplane
@@ -420,6 +454,8 @@ spec: {}
   EXPECT_EQ(logs[0].backend.otel_protocol, "http");
   EXPECT_EQ(logs[0].backend.path, "/otlp/v1/logs");
   EXPECT_EQ(logs[1].backend.endpoint, "127.0.0.1:4317");  // MOTB defaults
+  EXPECT_THAT(logs[0].backend.resource_attributes,
+              ElementsAre(std::pair<std::string, std::string>{"kuma.mesh", "default"}));
   EXPECT_EQ(logs[1].backend.otel_protocol, "grpc");
   ASSERT_THAT(f.config.warnings, SizeIs(1));
   EXPECT_THAT(f.config.warnings[0], HasSubstr("team=nobody"));

@@ -46,6 +46,11 @@ json BackendJson(const BackendConfig& b) {
       j["protocol"] = b.otel_protocol;
       if (!b.path.empty()) j["path"] = b.path;
       if (!b.backend_ref.empty()) j["backend_ref"] = b.backend_ref;
+      if (!b.resource_attributes.empty()) {
+        json attrs = json::array();
+        for (const auto& [k, v] : b.resource_attributes) attrs.push_back(json{{"key", k}, {"value", v}});
+        j["resource_attributes"] = std::move(attrs);
+      }
       break;
   }
   return j;
