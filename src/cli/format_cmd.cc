@@ -262,7 +262,8 @@ void ParseEvent(const json& j, Event& e) {
       info.upstream_request_attempt_count = v.get<uint32_t>();
     } else if (f == "kuma") {
       if (!v.is_object()) throw InputError("kuma: expected an object");
-      auto str = [&](const char* k) { return v.contains(k) ? v[k].get<std::string>() : std::string(); };
+      const json& kuma = v;  // (clang 14 cannot capture structured bindings)
+      auto str = [&kuma](const char* k) { return kuma.contains(k) ? kuma[k].get<std::string>() : std::string(); };
       e.kuma.mesh = str("mesh");
       e.kuma.source_service = str("source_service");
       e.kuma.destination_service = str("destination_service");

@@ -93,6 +93,14 @@ TEST(AllocationTest, PlainManyOperators) {
   EXPECT_EQ(AllocationsPerRun(f.value(), r.info, 1000), 0u);
 }
 
+TEST(AllocationTest, CustomTimeFormatCachedPerSecond) {
+  bench::BenchRecord r;
+  auto f = CompilePlain("%START_TIME(%Y-%m-%dT%H:%M:%S.%3f%z)% %START_TIME_LOCAL(%A, %d %B %Y %H:%M:%S)%\n",
+                        OmitEmptyValues::no);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(AllocationsPerRun(f.value(), r.info, 1000), 0u);
+}
+
 TEST(AllocationTest, Json10Fields) {
   bench::BenchRecord r;
   auto f = CompileJson(bench::BenchJsonFields(), OmitEmptyValues::no);

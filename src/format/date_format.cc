@@ -2,6 +2,8 @@
 
 #include <absl/time/time.h>
 
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -142,12 +144,16 @@ std::optional<DateFormatter> DateFormatter::Create(std::string_view fmt, bool lo
     if (error != nullptr) *error = "Invalid header configuration. Format string contains newline.";
     return std::nullopt;
   }
+  static std::atomic<uint64_t> next_id{1};
   DateFormatter f(local);
+  f.id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   if (fmt.empty()) return f;
   std::string literal;
   auto flush = [&] {
     if (!literal.empty()) {
-      f.segments_.push_back(Segment{SegKind::kAbsl, 0, literal});
+      // %E#S, %E*S, %E#f, %E*f print sub-second digits; be conservative with any %E.
+      const bool subsecond = literal.find("%E") != std::string::npos;
+      f.segments_.push_back(Segment{SegKind::kAbsl, 0, literal, subsecond});
       literal.clear();
     }
   };
@@ -189,6 +195,33 @@ std::optional<DateFormatter> DateFormatter::Create(std::string_view fmt, bool lo
   return f;
 }
 
+void DateFormatter::AppendAbsl(size_t index, int64_t secs, absl::Time at, std::string& out) const {
+  const Segment& s = segments_[index];
+  if (s.text.empty()) return;
+  const absl::TimeZone tz = local_ ? absl::LocalTimeZone() : absl::UTCTimeZone();
+  if (s.subsecond) {
+    out.append(absl::FormatTime(s.text, at, tz));
+    return;
+  }
+  // Direct-mapped per-thread cache keyed by (formatter id, segment, second): a record costs no
+  // allocation once the second's text is known.
+  struct Entry {
+    uint64_t id = 0;  // ids start at 1
+    size_t index = 0;
+    int64_t secs = 0;
+    std::string text;
+  };
+  thread_local std::array<Entry, 16> cache;
+  Entry& e = cache[(id_ * 7 + index) % cache.size()];
+  if (e.id != id_ || e.index != index || e.secs != secs) {
+    e.text = absl::FormatTime(s.text, absl::FromUnixSeconds(secs), tz);
+    e.id = id_;
+    e.index = index;
+    e.secs = secs;
+  }
+  out.append(e.text);
+}
+
 void DateFormatter::Format(SystemTime t, std::string& out) const {
   if (segments_.empty()) {
     AppendDefaultTime(t, local_, out);
@@ -197,10 +230,11 @@ void DateFormatter::Format(SystemTime t, std::string& out) const {
   int64_t secs, nanos;
   SplitTime(t, secs, nanos);
   const absl::Time at = absl::FromUnixNanos(t.time_since_epoch().count());
-  for (const Segment& s : segments_) {
+  for (size_t index = 0; index < segments_.size(); ++index) {
+    const Segment& s = segments_[index];
     switch (s.kind) {
       case SegKind::kAbsl:
-        if (!s.text.empty()) out.append(absl::FormatTime(s.text, at, local_ ? absl::LocalTimeZone() : absl::UTCTimeZone()));
+        AppendAbsl(index, secs, at, out);
         break;
       case SegKind::kEpochSeconds: {
         char buf[24];

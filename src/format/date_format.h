@@ -5,7 +5,8 @@
 //   - Empty fmt: "%Y-%m-%dT%H:%M:%E3SZ" (UTC) or "%Y-%m-%dT%H:%M:%E3S%z" (local), milliseconds
 //     truncated. Hand-written fast path: the text up to the seconds is cached per thread per
 //     second and only the three millisecond digits are patched (no allocation).
-//   - Custom fmt: split into Envoy's own specifiers (%s = epoch seconds, %f = 9 fractional digits,
+//   - Custom fmt (absl segments without sub-second specifiers are cached per thread per second):
+//     split into Envoy's own specifiers (%s = epoch seconds, %f = 9 fractional digits,
 //     %1f..%9f = first N digits, %*f = digits without trailing zeros, at least one) and literal
 //     segments that go to absl::FormatTime (strftime plus %E#S, %E*S, %E#f, %E*f ...; unknown
 //     specifiers are copied verbatim).
@@ -18,10 +19,13 @@
 //   // out == "2018/04/03 1522796769.123"
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <absl/time/time.h>
 
 #include "format/stream_info.h"
 
@@ -43,10 +47,13 @@ class DateFormatter {
     SegKind kind;
     int digits = 9;
     std::string text;  // kAbsl
+    bool subsecond = false;  // kAbsl text uses %E...: cannot be cached per second
   };
-  DateFormatter(bool local) : local_(local) {}
+  explicit DateFormatter(bool local) : local_(local) {}
+  void AppendAbsl(size_t index, int64_t secs, absl::Time at, std::string& out) const;
 
   bool local_;
+  uint64_t id_ = 0;                // unique per Create(): keys the per-thread cache
   std::vector<Segment> segments_;  // empty = default format
 };
 

@@ -72,6 +72,29 @@ TEST(DateFormatTest, AbslSpecifiers) {
   EXPECT_EQ(Fmt("%%s %%", t), "%s %");
 }
 
+TEST(DateFormatTest, PerSecondCacheIsPerFormatterAndSecond) {
+  std::string error;
+  auto a = DateFormatter::Create("%Y-%m-%d %H:%M:%S", false, &error);
+  auto b = DateFormatter::Create("%d/%m/%Y %H-%M-%S", false, &error);
+  ASSERT_TRUE(a && b);
+  std::string out;
+  for (int round = 0; round < 2; ++round) {
+    out.clear();
+    a->Format(Ms(1522796769123), out);
+    b->Format(Ms(1522796769456), out);
+    a->Format(Ms(1522796770001), out);
+    b->Format(Ms(1522796770001), out);
+    EXPECT_EQ(out, "2018-04-03 23:06:0903/04/2018 23-06-092018-04-03 23:06:1003/04/2018 23-06-10");
+  }
+  // Sub-second absl specifiers are never served from the per-second cache.
+  auto c = DateFormatter::Create("%H:%M:%E3S", false, &error);
+  ASSERT_TRUE(c);
+  out.clear();
+  c->Format(Ms(1522796769123), out);
+  c->Format(Ms(1522796769456), out);
+  EXPECT_EQ(out, "23:06:09.12323:06:09.456");
+}
+
 TEST(DateFormatTest, UnknownSpecifiersAndTextCopied) {
   const SystemTime t = Ms(1522796769123);
   EXPECT_EQ(Fmt("bad_format", t), "bad_format");

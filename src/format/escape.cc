@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace meshlog::format {
 
@@ -26,12 +27,29 @@ constexpr std::array<uint8_t, 256> MakePlainTable(bool utf8) {
 constexpr std::array<uint8_t, 256> kPlainTable = MakePlainTable(false);
 constexpr std::array<uint8_t, 256> kPlainUtf8Table = MakePlainTable(true);
 
-inline void AppendHexByte(std::string& out, const char* prefix, size_t prefix_len, uint8_t b, const char* hex) {
+inline void AppendHexByte(Writer& out, const char* prefix, size_t prefix_len, uint8_t b, const char* hex) {
   char buf[8];
   for (size_t i = 0; i < prefix_len; ++i) buf[i] = prefix[i];
   buf[prefix_len] = hex[b >> 4];
   buf[prefix_len + 1] = hex[b & 0xF];
-  out.append(buf, prefix_len + 2);
+  out.Append(buf, prefix_len + 2);
+}
+
+// SWAR helpers: 8 bytes at a time (the common case is a run of printable ASCII).
+constexpr uint64_t kOnes = 0x0101010101010101ULL;
+constexpr uint64_t kHighs = 0x8080808080808080ULL;
+
+inline uint64_t Load8(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+// Non-zero if some byte of x is < n (n <= 128) or has its high bit set.
+inline uint64_t HasLessOrHigh(uint64_t x, uint8_t n) { return ((x - kOnes * n) | x) & kHighs; }
+// Non-zero if some byte of x equals c.
+inline uint64_t HasByte(uint64_t x, uint8_t c) {
+  const uint64_t y = x ^ (kOnes * c);
+  return (y - kOnes) & ~y & kHighs;
 }
 
 }  // namespace
@@ -60,13 +78,23 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return 0;
 }
 
-void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
+void AppendPlainSafe(Writer& out, std::string_view s, Utf8Check utf8) {
   const auto& table = utf8 == Utf8Check::kYes ? kPlainUtf8Table : kPlainTable;
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   const size_t n = s.size();
   size_t run = 0;
   size_t i = 0;
   while (i < n) {
+    // Skip 8 clean bytes at once: no byte < 0x20 (a TAB also stops the fast path; the byte loop
+    // below lets it through) and, in UTF-8 mode, no byte >= 0x80.
+    if (i + 8 <= n) {
+      const uint64_t x = Load8(p + i);
+      const uint64_t flags = utf8 == Utf8Check::kYes ? HasLessOrHigh(x, 0x20) : (HasLessOrHigh(x, 0x20) & ~x);
+      if (flags == 0) {
+        i += 8;
+        continue;
+      }
+    }
     if (table[p[i]] == 0) {
       ++i;
       continue;
@@ -78,20 +106,27 @@ void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
+    out.Append(s.data() + run, i - run);
     AppendHexByte(out, "\\x", 2, p[i], kHexUpper);
     ++i;
     run = i;
   }
-  out.append(s.data() + run, n - run);
+  out.Append(s.data() + run, n - run);
 }
 
-void AppendJsonEscaped(std::string& out, std::string_view s) {
+void AppendJsonEscaped(Writer& out, std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   const size_t n = s.size();
   size_t run = 0;
   size_t i = 0;
   while (i < n) {
+    if (i + 8 <= n) {  // 8 plain ASCII bytes (no control, no '"', no '\\', no high bit) at once
+      const uint64_t x = Load8(p + i);
+      if ((HasLessOrHigh(x, 0x20) | HasByte(x, '"') | HasByte(x, '\\')) == 0) {
+        i += 8;
+        continue;
+      }
+    }
     const uint8_t c = p[i];
     if (kJsonTable[c] == 0) {
       ++i;
@@ -104,21 +139,31 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
+    out.Append(s.data() + run, i - run);
     switch (c) {
-      case '"': out.append("\\\"", 2); break;
-      case '\\': out.append("\\\\", 2); break;
-      case '\b': out.append("\\b", 2); break;
-      case '\t': out.append("\\t", 2); break;
-      case '\n': out.append("\\n", 2); break;
-      case '\f': out.append("\\f", 2); break;
-      case '\r': out.append("\\r", 2); break;
+      case '"': out.Append("\\\"", 2); break;
+      case '\\': out.Append("\\\\", 2); break;
+      case '\b': out.Append("\\b", 2); break;
+      case '\t': out.Append("\\t", 2); break;
+      case '\n': out.Append("\\n", 2); break;
+      case '\f': out.Append("\\f", 2); break;
+      case '\r': out.Append("\\r", 2); break;
       default: AppendHexByte(out, "\\u00", 4, c, kHexLower); break;
     }
     ++i;
     run = i;
   }
-  out.append(s.data() + run, n - run);
+  out.Append(s.data() + run, n - run);
+}
+
+void AppendPlainSafe(std::string& out, std::string_view s, Utf8Check utf8) {
+  Writer w(out);
+  AppendPlainSafe(w, s, utf8);
+}
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  Writer w(out);
+  AppendJsonEscaped(w, s);
 }
 
 }  // namespace meshlog::format

@@ -30,22 +30,17 @@ void ReplaceAll(std::string& s, std::string_view from, std::string_view to) {
   }
 }
 
-inline void AppendUint(std::string& out, uint64_t v) {
-  char buf[24];
-  out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr - buf));
-}
-inline void AppendInt(std::string& out, int64_t v) {
-  char buf[24];
-  out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr - buf));
-}
 // Shortest round-trip decimal; NaN/Inf are not JSON numbers -> null.
-inline void AppendDouble(std::string& out, double d) {
+inline void AppendDouble(Writer& out, double d) {
   if (!std::isfinite(d)) {
-    out.append("null");
+    out.Append("null", 4);
     return;
   }
-  char buf[32];
-  out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), d).ptr - buf));
+  out.AppendDouble(d);
+}
+inline void AppendDouble(std::string& out, double d) {
+  Writer w(out);
+  AppendDouble(w, d);
 }
 
 std::string& Scratch() {
@@ -64,25 +59,26 @@ class PlainFormatter final : public Formatter {
   PlainFormatter(ParsedFormat parsed, OmitEmptyValues omit, Utf8Check utf8)
       : pieces_(std::move(parsed.pieces)), omit_(static_cast<bool>(omit)), utf8_(utf8) {}
 
-  void format(const StreamInfo& info, std::string& out) const override {
+  void format(const StreamInfo& info, std::string& out_string) const override {
     std::string& scratch = Scratch();
+    Writer out(out_string);
     for (const Piece& p : pieces_) {
-      out.append(p.literal);
+      out.Append(p.literal);
       if (!p.op) continue;
       const Value v = Evaluate(*p.op, info, scratch);
       switch (v.kind) {
         case ValueKind::kMissing:
-          if (!omit_) out.push_back('-');
+          if (!omit_) out.Put('-');
           break;
         case ValueKind::kString:
-          if (v.from_traffic || utf8_ == Utf8Check::kYes) {
-            AppendPlainSafe(out, v.str, utf8_);
+          if (v.from_traffic() || utf8_ == Utf8Check::kYes) {
+            AppendPlainSafe(out, v.str(), utf8_);
           } else {
-            out.append(v.str);
+            out.Append(v.str());
           }
           break;
-        case ValueKind::kUint: AppendUint(out, v.u); break;
-        case ValueKind::kInt: AppendInt(out, v.i); break;
+        case ValueKind::kUint: out.AppendUint(v.u); break;
+        case ValueKind::kInt: out.AppendInt(v.i); break;
         case ValueKind::kDouble: AppendDouble(out, v.d); break;
       }
     }
@@ -98,6 +94,7 @@ class PlainFormatter final : public Formatter {
 
 struct JsonNode {
   enum class Kind : uint8_t { kConst, kTyped, kString, kObject, kArray };
+  JsonNode() {}  // NOLINT: see JsonTemplate() (clang 14 + recursive vector<pair<...>>)
   Kind kind = Kind::kConst;
   std::string text;                                     // kConst: pre-serialised JSON
   std::vector<Piece> pieces;                            // kTyped: one op; kString: literals JSON-escaped
@@ -109,19 +106,20 @@ class JsonFormatter final : public Formatter {
  public:
   JsonFormatter(JsonNode root, OmitEmptyValues omit) : root_(std::move(root)), omit_(static_cast<bool>(omit)) {}
 
-  void format(const StreamInfo& info, std::string& out) const override {
+  void format(const StreamInfo& info, std::string& out_string) const override {
     std::string& scratch = Scratch();
+    Writer out(out_string);
     RenderObject(root_, info, out, scratch, /*is_root=*/true);
-    out.push_back('\n');
+    out.Put('\n');
   }
 
  private:
   // Returns false when the node is omitted (omit_empty_values and no value); the caller then
   // removes whatever it wrote for it.
-  bool Render(const JsonNode& n, const StreamInfo& info, std::string& out, std::string& scratch) const {
+  bool Render(const JsonNode& n, const StreamInfo& info, Writer& out, std::string& scratch) const {
     switch (n.kind) {
       case JsonNode::Kind::kConst:
-        out.append(n.text);
+        out.Append(n.text);
         return true;
       case JsonNode::Kind::kTyped:
         return RenderTyped(n.pieces[0], info, out, scratch);
@@ -131,82 +129,82 @@ class JsonFormatter final : public Formatter {
       case JsonNode::Kind::kObject:
         return RenderObject(n, info, out, scratch, false);
       case JsonNode::Kind::kArray: {
-        out.push_back('[');
+        out.Put('[');
         bool first = true;
         for (const JsonNode& e : n.elements) {
           const size_t mark = out.size();
-          if (!first) out.push_back(',');
+          if (!first) out.Put(',');
           if (!Render(e, info, out, scratch)) {
-            out.resize(mark);
+            out.Truncate(mark);
             continue;
           }
           first = false;
         }
-        out.push_back(']');
+        out.Put(']');
         return true;
       }
     }
     return true;
   }
 
-  bool RenderObject(const JsonNode& n, const StreamInfo& info, std::string& out, std::string& scratch,
+  bool RenderObject(const JsonNode& n, const StreamInfo& info, Writer& out, std::string& scratch,
                     bool is_root) const {
     const size_t start = out.size();
-    out.push_back('{');
+    out.Put('{');
     bool first = true;
     for (const auto& [key, value] : n.fields) {
       const size_t mark = out.size();
-      if (!first) out.push_back(',');
-      out.append(key);
+      if (!first) out.Put(',');
+      out.Append(key);
       if (!Render(value, info, out, scratch)) {
-        out.resize(mark);
+        out.Truncate(mark);
         continue;
       }
       first = false;
     }
     if (first && omit_ && !is_root && !n.fields.empty()) {  // every field dropped: drop the object
-      out.resize(start);
+      out.Truncate(start);
       return false;
     }
-    out.push_back('}');
+    out.Put('}');
     return true;
   }
 
-  bool RenderTyped(const Piece& p, const StreamInfo& info, std::string& out, std::string& scratch) const {
+  bool RenderTyped(const Piece& p, const StreamInfo& info, Writer& out, std::string& scratch) const {
     const Value v = Evaluate(*p.op, info, scratch);
-    if (v.kind == ValueKind::kMissing || v.null_in_json) {
+    if (v.kind == ValueKind::kMissing || v.null_in_json()) {
       if (omit_) return false;
-      out.append("null");
+      out.Append("null", 4);
       return true;
     }
     switch (v.kind) {
-      case ValueKind::kString: AppendJsonString(out, v.str); break;
-      case ValueKind::kUint: AppendUint(out, v.u); break;
-      case ValueKind::kInt: AppendInt(out, v.i); break;
+      case ValueKind::kString: AppendJsonString(out, v.str()); break;
+      case ValueKind::kUint: out.AppendUint(v.u); break;
+      case ValueKind::kInt: out.AppendInt(v.i); break;
       case ValueKind::kDouble: AppendDouble(out, v.d); break;
       case ValueKind::kMissing: break;
     }
     return true;
   }
 
-  void RenderString(const std::vector<Piece>& pieces, const StreamInfo& info, std::string& out,
+  void RenderString(const std::vector<Piece>& pieces, const StreamInfo& info, Writer& out,
                     std::string& scratch) const {
-    out.push_back('"');
+    out.Put('"');
     for (const Piece& p : pieces) {
-      out.append(p.literal);  // already JSON-escaped
+      out.Append(p.literal);  // already JSON-escaped
       if (!p.op) continue;
       const Value v = Evaluate(*p.op, info, scratch);
       switch (v.kind) {
         case ValueKind::kMissing:
-          if (!omit_) out.push_back('-');
+          if (!omit_) out.Put('-');
           break;
-        case ValueKind::kString: AppendJsonEscaped(out, v.str); break;
-        case ValueKind::kUint: AppendUint(out, v.u); break;
-        case ValueKind::kInt: AppendInt(out, v.i); break;
+        case ValueKind::kString: AppendJsonEscaped(out, v.str()); break;
+        case ValueKind::kUint: out.AppendUint(v.u); break;
+        case ValueKind::kInt: out.AppendInt(v.i); break;
         case ValueKind::kDouble: AppendDouble(out, v.d); break;
       }
     }
-    out.push_back('"');
+    out.Put('"');
   }
 
   JsonNode root_;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <random>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <vector>
 
@@ -40,6 +41,7 @@ enum class OpCode : uint16_t {
   kRequestedServerName,  // a: 0 SNI_ONLY, 1 SNI_FIRST, 2 HOST_FIRST; b: 0 ORIG_OR_HOST, 1 HOST, 2 ORIG
   kConstant,           // HOSTNAME / ENVIRONMENT: s1 when has_const, else missing
   kUniqueId,
+  kCoalesce,           // children: the operands, first non-missing non-empty value wins
 };
 
 namespace {
@@ -208,6 +210,7 @@ const Table& KnownOperators() {
     add("ENVIRONMENT", {OpCode::kConstant, kParamsRequired | kLengthAllowed, 1});
     add("UNIQUE_ID", {OpCode::kUniqueId, kCommandOnly});
     add("STREAM_ID", {OpCode::kStringField, kCommandOnly, U(StringField::kStreamId)});
+    add("COALESCE", {OpCode::kCoalesce, kParamsRequired | kLengthAllowed});
     return t;
   }();
   return *table;
@@ -314,8 +317,8 @@ constexpr std::string_view kGrpcSnake[] = {"OK",
                                            "UNAUTHENTICATED"};
 
 inline Value Truncate(Value v, const Op& op) {
-  if (op.max_length && v.kind == ValueKind::kString && v.str.size() > *op.max_length) {
-    v.str = v.str.substr(0, *op.max_length);
+  if (op.max_length && v.kind == ValueKind::kString && v.len > *op.max_length) {
+    v.len = static_cast<uint32_t>(*op.max_length);
   }
   return v;
 }
@@ -582,6 +585,60 @@ Value UniqueId(std::string& scratch) {
   return Value::String(scratch);
 }
 
+// COALESCE({"operators": ["CMD", {"command": "CMD", "param": "...", "max_length": N}, ...]})
+bool ParseCoalesce(std::string_view sub, Op& op, std::string* error) {
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(sub);
+  } catch (const nlohmann::json::exception& ex) {
+    return Fail(error, std::string("COALESCE: failed to parse JSON configuration: ") + ex.what());
+  }
+  if (!config.is_object() || !config.contains("operators")) {
+    return Fail(error, "COALESCE: JSON configuration must contain 'operators' array");
+  }
+  const nlohmann::json& operators = config["operators"];
+  if (!operators.is_array()) return Fail(error, "COALESCE: 'operators' must be an array");
+  if (operators.empty()) return Fail(error, "COALESCE: 'operators' array must not be empty");
+  auto children = std::make_shared<std::vector<Op>>();
+  for (size_t i = 0; i < operators.size(); ++i) {
+    const nlohmann::json& entry = operators[i];
+    const std::string prefix = "COALESCE: failed to parse operator at index " + std::to_string(i) + ": ";
+    std::string command;
+    std::string param;
+    std::optional<size_t> max_length;
+    if (entry.is_string()) {
+      command = entry.get<std::string>();
+    } else if (entry.is_object()) {
+      if (!entry.contains("command") || !entry["command"].is_string()) {
+        return Fail(error, prefix + "operator object must have 'command' field");
+      }
+      command = entry["command"].get<std::string>();
+      if (entry.contains("param")) {
+        if (!entry["param"].is_string()) return Fail(error, prefix + "'param' field must be a string");
+        param = entry["param"].get<std::string>();
+      }
+      if (entry.contains("max_length")) {
+        if (!entry["max_length"].is_number_integer()) {
+          return Fail(error, prefix + "'max_length' field must be an integer");
+        }
+        const auto n = entry["max_length"].get<int64_t>();
+        if (n <= 0) return Fail(error, prefix + "'max_length' must be a positive integer");
+        max_length = static_cast<size_t>(n);
+      }
+    } else {
+      return Fail(error, prefix +
+                             "operator entry must be either a string (command name) or an object with 'command' "
+                             "field");
+    }
+    if (KnownOperators().count(command) == 0) return Fail(error, prefix + "unknown command: '" + command + "'");
+    auto child = ParseOperator(command, param, max_length, error);
+    if (!child) return false;  // the operand's own message, as Envoy's parsers throw it
+    children->push_back(std::move(*child));
+  }
+  op.children = std::move(children);
+  return true;
+}
+
 }  // namespace
 
 std::optional<Op> ParseOperator(std::string_view command, std::string_view sub, std::optional<size_t> max_length,
@@ -750,6 +807,9 @@ std::optional<Op> ParseOperator(std::string_view command, std::string_view sub, 
         op.has_const = true;
       }
       break;
+    case OpCode::kCoalesce:
+      if (!ParseCoalesce(sub, op, error)) return std::nullopt;
+      break;
     case OpCode::kMissing:
       if (spec.a == 2) {  // FILTER_STATE(KEY[:PLAIN|TYPED|FIELD[:NAME]])
         const auto parts = SplitSubcommand(sub, ':');
@@ -877,7 +937,7 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
       if (op.b == 2) {
         if (addr.is_ip()) return Value::Uint(addr.port);
         Value v = Value::String({});
-        v.null_in_json = true;
+        v.flags |= Value::kNullInJson;
         return v;
       }
       scratch.clear();
@@ -932,10 +992,10 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
       const HeaderMap* map =
           op.a == 0 ? info.request_headers : (op.a == 1 ? info.response_headers : info.response_trailers);
       if (map == nullptr) return Value::Missing();
-      auto v = map->get(op.s1);
-      if (!v && !op.s2.empty()) v = map->get(op.s2);
-      if (!v) return Value::Missing();
-      return Truncate(Value::String(*v, true), op);
+      const HeaderMap::Entry* e = map->find(op.s1);
+      if (e == nullptr && !op.s2.empty()) e = map->find(op.s2);
+      if (e == nullptr) return Value::Missing();
+      return Truncate(Value::String(e->value, true), op);
     }
     case OpCode::kQueryParam:
       return Truncate(QueryParam(op, info, scratch), op);
@@ -949,6 +1009,14 @@ Value Evaluate(const Op& op, const StreamInfo& info, std::string& scratch) {
       return op.has_const ? Value::String(op.s1) : Value::Missing();
     case OpCode::kUniqueId:
       return UniqueId(scratch);
+    case OpCode::kCoalesce:
+      for (const Op& child : *op.children) {
+        const Value v = Evaluate(child, info, scratch);
+        if (v.kind == ValueKind::kMissing || v.null_in_json()) continue;
+        if (v.kind == ValueKind::kString && v.len == 0) continue;
+        return Truncate(v, op);
+      }
+      return Value::Missing();
   }
   return Value::Missing();
 }

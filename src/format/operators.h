@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/date_format.h"
 #include "format/stream_info.h"
@@ -25,25 +26,37 @@ namespace meshlog::format {
 
 enum class ValueKind : uint8_t { kMissing, kString, kUint, kInt, kDouble };
 
-// One operator result. Strings view either StreamInfo data, the Op's own storage, or scratch.
+// One operator result: 16 bytes, trivially copyable, so it is returned in two registers (a
+// larger struct comes back through memory and costs a store-forwarding stall per operator).
+// Strings view either StreamInfo data, the Op's own storage, or scratch.
 struct Value {
+  union {
+    const char* ptr = nullptr;  // kString
+    uint64_t u;                 // kUint
+    int64_t i;                  // kInt
+    double d;                   // kDouble
+  };
+  uint32_t len = 0;  // kString
   ValueKind kind = ValueKind::kMissing;
+  uint8_t flags = 0;
+
   // The bytes come from traffic (headers, paths, SNI, ...): plain output neutralises C0 bytes.
-  bool from_traffic = false;
-  // Typed JSON renders this value as null although its text form is a string (e.g. the port of
-  // a pipe address: "" in text, null in JSON).
-  bool null_in_json = false;
-  std::string_view str;
-  uint64_t u = 0;
-  int64_t i = 0;
-  double d = 0;
+  static constexpr uint8_t kFromTraffic = 1;
+  // Typed JSON renders this value as null although its text form is a string (e.g. the port of a
+  // pipe address: "" in text, null in JSON).
+  static constexpr uint8_t kNullInJson = 2;
+
+  std::string_view str() const { return {ptr, len}; }
+  bool from_traffic() const { return (flags & kFromTraffic) != 0; }
+  bool null_in_json() const { return (flags & kNullInJson) != 0; }
 
   static Value Missing() { return {}; }
   static Value String(std::string_view s, bool traffic = false) {
     Value v;
     v.kind = ValueKind::kString;
-    v.str = s;
-    v.from_traffic = traffic;
+    v.ptr = s.data();
+    v.len = static_cast<uint32_t>(s.size() > UINT32_MAX ? UINT32_MAX : s.size());
+    v.flags = traffic ? kFromTraffic : 0;
     return v;
   }
   static Value Uint(uint64_t x) {
@@ -59,6 +72,7 @@ struct Value {
     return v;
   }
 };
+static_assert(sizeof(Value) == 16);
 
 enum class OpCode : uint16_t;
 
@@ -73,6 +87,7 @@ struct Op {
   uint8_t c = 0;
   bool has_const = false;           // s1 is a constant value (HOSTNAME, ENVIRONMENT)
   std::shared_ptr<const DateFormatter> date;  // time operators
+  std::shared_ptr<const std::vector<Op>> children;  // COALESCE operands
 };
 
 // Parses one command. Returns std::nullopt and Envoy's message in *error when rejected

@@ -553,3 +553,47 @@ TEST(TimeOperatorTest, LocalUsesTimezone) {
 
 }  // namespace
 }  // namespace meshlog::format
+
+namespace meshlog::format {
+namespace {
+
+TEST(CoalesceTest, FirstNonEmptyValue) {
+  testing::TestRequest r;
+  r.req.add("x-empty", "");
+  EXPECT_EQ(testing::RenderPlain(R"(%COALESCE({"operators": [{"command": "REQ", "param": "x-missing"}, )"
+                                 R"({"command": "REQ", "param": "x-empty"}, "PROTOCOL", "RESPONSE_CODE"]})%)",
+                                 r.info),
+            "HTTP/1.1");
+  EXPECT_EQ(testing::RenderPlain(R"(%COALESCE({"operators": ["UPSTREAM_PROTOCOL", "RESPONSE_CODE"]})%)", r.info), "200");
+  EXPECT_EQ(testing::RenderJson({{"c", R"(%COALESCE({"operators": ["UPSTREAM_PROTOCOL", "RESPONSE_CODE"]})%)"}},
+                                r.info),
+            "{\"c\":200}\n");
+  EXPECT_EQ(testing::RenderPlain(R"(%COALESCE({"operators": ["UPSTREAM_PROTOCOL", "TRACE_ID"]})%)", r.info), "-");
+  // Per-operand max_length, then the COALESCE length.
+  EXPECT_EQ(testing::RenderPlain(R"(%COALESCE({"operators": [{"command": "REQ", "param": ":path", "max_length": 6}]})%)"
+                                 R"(|%COALESCE({"operators": [{"command": "REQ", "param": ":path"}]}):2%)",
+                                 r.info),
+            "/bar/f|/b");
+}
+
+TEST(CoalesceTest, Errors) {
+  using testing::PlainError;
+  EXPECT_EQ(PlainError("%COALESCE%"), "COALESCE requires parameters");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"x": 1})%)"), "COALESCE: JSON configuration must contain 'operators' array");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": 1})%)"), "COALESCE: 'operators' must be an array");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": []})%)"), "COALESCE: 'operators' array must not be empty");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": ["NOPE"]})%)"),
+            "COALESCE: failed to parse operator at index 0: unknown command: 'NOPE'");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": ["PROTOCOL", {"param": "x"}]})%)"),
+            "COALESCE: failed to parse operator at index 1: operator object must have 'command' field");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": [{"command": "REQ", "param": "a", "max_length": 0}]})%)"),
+            "COALESCE: failed to parse operator at index 0: 'max_length' must be a positive integer");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": [3]})%)"),
+            "COALESCE: failed to parse operator at index 0: operator entry must be either a string (command name) or "
+            "an object with 'command' field");
+  EXPECT_EQ(PlainError(R"(%COALESCE({"operators": ["REQ"]})%)"), "REQ requires parameters");
+  EXPECT_EQ(PlainError("%COALESCE(not json)%").rfind("COALESCE: failed to parse JSON configuration: ", 0), 0u);
+}
+
+}  // namespace
+}  // namespace meshlog::format

@@ -49,6 +49,7 @@ class OtelTemplate {
   OtelValue RenderBody(const StreamInfo& info) const;
 
   struct Node {
+    Node() {}  // NOLINT: see JsonTemplate() (clang 14 + recursive vector<pair<...>>)
     OtelValue::Kind kind = OtelValue::Kind::kEmpty;
     FormatterPtr formatter;                          // kString
     std::vector<Node> elements;                      // kArray

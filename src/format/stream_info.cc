@@ -79,14 +79,31 @@ bool ParsePort(std::string_view text, uint16_t& port) {
   return true;
 }
 
+// "0".."255" as text, so an IPv4 address is four table copies.
+struct OctetTable {
+  char text[256][4];
+  uint8_t len[256];
+  constexpr OctetTable() : text(), len() {
+    for (int v = 0; v < 256; ++v) {
+      int n = 0;
+      if (v >= 100) text[v][n++] = static_cast<char>('0' + v / 100);
+      if (v >= 10) text[v][n++] = static_cast<char>('0' + (v / 10) % 10);
+      text[v][n++] = static_cast<char>('0' + v % 10);
+      len[v] = static_cast<uint8_t>(n);
+    }
+  }
+};
+constexpr OctetTable kOctets;
+
 void AppendIpv4(std::string& out, const uint8_t* ip) {
   char buf[16];
-  char* p = buf;
+  size_t n = 0;
   for (int i = 0; i < 4; ++i) {
-    if (i != 0) *p++ = '.';
-    p = std::to_chars(p, buf + sizeof(buf), static_cast<unsigned>(ip[i])).ptr;
+    if (i != 0) buf[n++] = '.';
+    std::memcpy(buf + n, kOctets.text[ip[i]], 4);  // copies a little slack, buf has room
+    n += kOctets.len[ip[i]];
   }
-  out.append(buf, static_cast<size_t>(p - buf));
+  out.append(buf, n);
 }
 
 void AppendIpv6(std::string& out, const uint8_t* ip) {
@@ -184,17 +201,46 @@ void AppendAddressWithoutPort(std::string& out, const Address& a) {
   }
 }
 
-std::optional<std::string_view> HeaderMap::get(std::string_view lower_name) const {
+namespace {
+
+// ASCII lower-casing of 8 bytes at once (only 'A'..'Z' change).
+inline uint64_t Lower8(uint64_t x) {
+  const uint64_t heptets = x & 0x7F7F7F7F7F7F7F7FULL;
+  const uint64_t ge_a = heptets + 0x3F3F3F3F3F3F3F3FULL;  // high bit set where byte >= 'A'
+  const uint64_t gt_z = heptets + 0x2525252525252525ULL;  // high bit set where byte > 'Z'
+  const uint64_t upper = ge_a & ~gt_z & ~x & 0x8080808080808080ULL;
+  return x | (upper >> 2);
+}
+
+inline bool EqualsLower(const char* have, const char* want, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t a, b;
+    std::memcpy(&a, have + i, 8);
+    std::memcpy(&b, want + i, 8);
+    if (Lower8(a) != b) return false;
+  }
+  for (; i < n; ++i) {
+    if (LowerAscii(have[i]) != want[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const HeaderMap::Entry* HeaderMap::find(std::string_view lower_name) const {
   const size_t n = lower_name.size();
   const char* want = lower_name.data();
   for (const Entry& e : entries_) {
-    if (e.name.size() != n) continue;
-    const char* have = e.name.data();
-    size_t i = 0;
-    while (i < n && LowerAscii(have[i]) == want[i]) ++i;
-    if (i == n) return e.value;
+    if (e.name.size() == n && EqualsLower(e.name.data(), want, n)) return &e;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+std::optional<std::string_view> HeaderMap::get(std::string_view lower_name) const {
+  const Entry* e = find(lower_name);
+  if (e == nullptr) return std::nullopt;
+  return e->value;
 }
 
 uint64_t HeaderMap::byte_size() const {
