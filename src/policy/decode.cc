@@ -1,5 +1,6 @@
 #include "policy/decode.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <initializer_list>
 #include <limits>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -148,60 +151,144 @@ Value ResolvePlainScalar(const std::string& s) {
   return Value::String(s);
 }
 
-class YamlConverter {
+// Builds Value trees straight from yaml-cpp's parser events (no YAML::Node graph): anchors and
+// aliases are resolved here with a node budget (alias bombs) and a depth limit, and a document
+// that makes no progress is detected (yaml-cpp 0.7 loops forever on a stray ',' at block level).
+class ValueBuilder : public YAML::EventHandler {
  public:
-  Value Convert(const YAML::Node& node, int depth) {
-    if (depth > kMaxValueDepth) throw ConvertError("document nested too deeply", ToMark(node.Mark()));
-    if (++nodes_ > kMaxValueNodes) throw ConvertError("document too large (alias expansion?)", ToMark(node.Mark()));
+  explicit ValueBuilder(size_t& node_budget) : budget_(node_budget) {}
+
+  bool has_root() const { return has_root_; }
+  Value TakeRoot() { return std::move(root_); }
+  const YAML::Mark& document_mark() const { return doc_mark_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { doc_mark_ = mark; }
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     Value v;
-    switch (node.Type()) {
-      case YAML::NodeType::Undefined:
-      case YAML::NodeType::Null:
-        v = Value::Null();
-        break;
-      case YAML::NodeType::Scalar:
-        v = ConvertScalar(node);
-        break;
-      case YAML::NodeType::Sequence: {
-        Value::Array items;
-        for (const auto& item : node) items.push_back(Convert(item, depth + 1));
-        v = Value::MakeArray(std::move(items));
-        break;
-      }
-      case YAML::NodeType::Map: {
-        Value::Object members;
-        for (const auto& kv : node) {
-          if (!kv.first.IsScalar() && !kv.first.IsNull()) {
-            throw ConvertError("mapping keys must be scalars", ToMark(kv.first.Mark()));
-          }
-          std::string key = kv.first.IsNull() ? "null" : kv.first.Scalar();
-          Value value = Convert(kv.second, depth + 1);
-          // Duplicate keys: the last one wins (go-yaml v2 / JSON decoders), at the first position.
-          auto it = std::find_if(members.begin(), members.end(), [&](const Value::Member& m) { return m.key == key; });
-          if (it != members.end()) {
-            it->value = std::move(value);
-          } else {
-            members.push_back({std::move(key), std::move(value)});
-          }
-        }
-        v = Value::MakeObject(std::move(members));
-        break;
-      }
-    }
-    v.mark = ToMark(node.Mark());
-    return v;
+    v.mark = ToMark(mark);
+    Complete(std::move(v), anchor, "null", 1);
   }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) throw ConvertError("alias refers to an anchor that is not complete", ToMark(mark));
+    const size_t nodes = it->second.second;
+    Charge(nodes, mark);
+    Value copy = it->second.first;
+    Complete(std::move(copy), 0, KeyText(it->second.first), nodes);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
+    Charge(1, mark);
+    Value v;
+    if (tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "tag:yaml.org,2002:binary") {
+      v = Value::String(value);
+    } else if (tag == "tag:yaml.org,2002:null") {
+      v = Value::Null();
+    } else {
+      v = ResolvePlainScalar(value);
+    }
+    v.mark = ToMark(mark);
+    Complete(std::move(v), anchor, value, 0);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(Value::MakeArray({}), mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(Value::MakeObject({}), mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
 
  private:
-  static Value ConvertScalar(const YAML::Node& node) {
-    const std::string& tag = node.Tag();
-    const std::string& text = node.Scalar();
-    if (tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "tag:yaml.org,2002:binary") return Value::String(text);
-    if (tag == "tag:yaml.org,2002:null") return Value::Null();
-    return ResolvePlainScalar(text);
+  struct Frame {
+    Value value;
+    YAML::anchor_t anchor = 0;
+    size_t nodes = 1;  // size of the subtree, for alias accounting
+    bool have_key = false;
+    std::string key;
+  };
+
+  static std::string KeyText(const Value& v) {
+    switch (v.kind()) {
+      case Value::Kind::kString: return v.string_value();
+      case Value::Kind::kNull: return "null";
+      case Value::Kind::kBool: return v.bool_value() ? "true" : "false";
+      case Value::Kind::kInt: return std::to_string(v.int_value());
+      default: return "";
+    }
   }
 
-  size_t nodes_ = 0;
+  void Charge(size_t n, const YAML::Mark& mark) {
+    if (n > budget_) throw ConvertError("document too large (alias expansion?)", ToMark(mark));
+    budget_ -= n;
+  }
+
+  void Open(Value v, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    Charge(1, mark);
+    if (static_cast<int>(stack_.size()) >= kMaxValueDepth) throw ConvertError("document nested too deeply", ToMark(mark));
+    v.mark = ToMark(mark);
+    Frame f;
+    f.value = std::move(v);
+    f.anchor = anchor;
+    stack_.push_back(std::move(f));
+  }
+
+  void Close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    if (f.value.is_object() && f.have_key) {
+      // A key without a value cannot happen with a well-formed event stream; keep it as null.
+      f.value.mutable_object_members().push_back({f.key, Value()});
+    }
+    const bool collection = true;
+    Complete(std::move(f.value), f.anchor, std::string(), f.nodes, collection);
+  }
+
+  // A node is complete: remember its anchor, then attach it to its parent (or make it the root).
+  // `raw` is the scalar text used when the node is a mapping key.
+  void Complete(Value v, YAML::anchor_t anchor, const std::string& raw, size_t nodes, bool collection = false) {
+    if (nodes == 0) nodes = 1;
+    if (anchor != 0) anchors_[anchor] = {v, nodes};
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      has_root_ = true;
+      return;
+    }
+    Frame& parent = stack_.back();
+    parent.nodes += nodes;
+    if (parent.value.is_array()) {
+      parent.value.mutable_array_items().push_back(std::move(v));
+      return;
+    }
+    if (!parent.have_key) {
+      if (collection) throw ConvertError("mapping keys must be scalars", v.mark);
+      parent.key = raw;
+      parent.have_key = true;
+      return;
+    }
+    parent.have_key = false;
+    auto& members = parent.value.mutable_object_members();
+    // Duplicate keys: the last one wins (go-yaml v2 / JSON decoders), at the first position.
+    auto it = std::find_if(members.begin(), members.end(), [&](const Value::Member& m) { return m.key == parent.key; });
+    if (it != members.end()) {
+      it->value = std::move(v);
+    } else {
+      members.push_back({std::move(parent.key), std::move(v)});
+    }
+    parent.key.clear();
+  }
+
+  size_t& budget_;
+  YAML::Mark doc_mark_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, std::pair<Value, size_t>> anchors_;
+  Value root_;
+  bool has_root_ = false;
 };
 
 // ------------------------------------------------------------------------------------------------
@@ -533,7 +620,8 @@ std::optional<OtelBackend> DecodeOtel(Schema& s, const Value* v, const std::stri
     }
     ro.Finish({"kind"});
   }
-  if (const Value* body = o.Get("body")) otel.body = *body;
+  // A null body unmarshals to a nil *apiextensionsv1.JSON in Kuma: same as no body.
+  if (const Value* body = o.Get("body"); body != nullptr && !body->is_null()) otel.body = *body;
   otel.endpoint = ReadDefaultedString(s, o.Get("endpoint"), o.Path("endpoint"), "").value_or("");
   o.Finish();
   return otel;
@@ -1094,28 +1182,37 @@ DecodedDocument DecodeDocument(const Value& doc, const SourceLocation& where, ui
 std::vector<ParsedDocument> ParseYamlDocuments(std::string_view text, std::string_view source_name,
                                                std::vector<SourceError>& errors) {
   std::vector<ParsedDocument> docs;
-  std::vector<YAML::Node> nodes;
-  try {
-    nodes = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    const Mark m = ToMark(e.mark);
-    errors.push_back({std::string(source_name), m.line, m.column, "YAML syntax error: " + e.msg});
-    return docs;
-  } catch (const std::exception& e) {
-    errors.push_back({std::string(source_name), 0, 0, std::string("YAML syntax error: ") + e.what()});
-    return docs;
-  }
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    if (nodes[i].IsNull() || !nodes[i].IsDefined()) continue;  // empty document (e.g. trailing ---)
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  size_t budget = kMaxValueNodes;
+  int last_pos = -1;
+  for (int index = 0;; ++index) {
+    ValueBuilder builder(budget);
     try {
-      YamlConverter conv;
-      docs.push_back({static_cast<int>(i), conv.Convert(nodes[i], 0)});
+      if (!parser.HandleNextDocument(builder)) break;
     } catch (const ConvertError& e) {
       errors.push_back({std::string(source_name), e.mark.line, e.mark.column, e.what()});
+      break;
     } catch (const YAML::Exception& e) {
       const Mark m = ToMark(e.mark);
-      errors.push_back({std::string(source_name), m.line, m.column, "YAML error: " + e.msg});
+      errors.push_back({std::string(source_name), m.line, m.column, "YAML syntax error: " + e.msg});
+      break;
+    } catch (const std::exception& e) {
+      errors.push_back({std::string(source_name), 0, 0, std::string("YAML syntax error: ") + e.what()});
+      break;
     }
+    const YAML::Mark& start = builder.document_mark();
+    if (start.pos == last_pos) {
+      // The parser did not advance: a token that cannot start a node (e.g. a stray ',').
+      const Mark m = ToMark(start);
+      errors.push_back({std::string(source_name), m.line, m.column, "YAML syntax error: unexpected token"});
+      break;
+    }
+    last_pos = start.pos;
+    if (!builder.has_root()) continue;
+    Value root = builder.TakeRoot();
+    if (root.is_null()) continue;  // empty document (e.g. only comments, or a trailing ---)
+    docs.push_back({index, std::move(root)});
   }
   return docs;
 }

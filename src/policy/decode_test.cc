@@ -334,6 +334,27 @@ TEST(DecodeTest, Yaml11ScalarTyping) {
   EXPECT_TRUE(v.Find("r")->is_null());
 }
 
+TEST(DecodeTest, StrayCommaIsASyntaxErrorNotAHang) {
+  // yaml-cpp 0.7 loops forever in LoadAll on this input; the decoder detects the lack of progress.
+  DecodeResult r = Decode(",\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(), "test.yaml:1:1: YAML syntax error: unexpected token");
+  r = Decode("type: Mesh\nname: a\n---\n{a: b},\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  ASSERT_EQ(r.documents.size(), 2u);  // documents before the error are kept ({a: b} is complete)
+  EXPECT_EQ(r.documents[0].meta().name, "a");
+  EXPECT_EQ(r.errors[0].line, 4);
+}
+
+TEST(DecodeTest, AnchorsAndAliasesAreExpanded) {
+  std::vector<SourceError> errors;
+  auto docs = ParseYamlDocuments("base: &b {path: /x}\ncopy: *b\nlist: &l [1, 2]\nagain: *l\n", "t.yaml", errors);
+  ASSERT_THAT(errors, IsEmpty());
+  const Value& v = docs.at(0).value;
+  EXPECT_EQ(*v.Find("copy"), *v.Find("base"));
+  EXPECT_EQ(v.Find("again")->array_items().size(), 2u);
+}
+
 TEST(DecodeTest, DuplicateKeysLastWins) {
   std::vector<SourceError> errors;
   auto docs = ParseYamlDocuments("a: 1\na: 2\n", "t.yaml", errors);

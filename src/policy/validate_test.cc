@@ -36,8 +36,6 @@ ValidationReport Check(std::string_view spec_yaml) {
 
 std::vector<Violation> V(std::string_view spec_yaml) { return Check(spec_yaml).violations; }
 
-constexpr std::string_view kFile = "- type: File\n  file:\n    path: /dev/stdout\n";
-
 // ---------------- valid policies ----------------
 
 TEST(ValidateMalTest, SeedExamplesAreValid) {
