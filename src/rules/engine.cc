@@ -409,10 +409,10 @@ class MeshIndex {
   std::string ServiceProtocol(const std::string& service, const StringMap& outbound_tags) const;
   void AddLogs(const PolicyInfo& p, std::string entry, const policy::Conf& conf,
                const std::optional<policy::Match>& match, bool inbound, const format::KumaValues& kuma,
-               const std::string& protocol, const ListenerInfo& listener, const ComputeOptions& options,
-               std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const;
+               const std::string& protocol, const ComputeOptions& options, std::vector<AccessLogConfig>& logs,
+               std::set<std::string>& warnings) const;
   void AddInboundLogs(const std::vector<const Applied*>& policies, const format::KumaValues& kuma,
-                      const std::string& protocol, const ListenerInfo& listener, const ComputeOptions& options,
+                      const std::string& protocol, const ComputeOptions& options,
                       std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const;
 
   std::string mesh_;
@@ -855,7 +855,7 @@ void MeshIndex::Select(const DpFacts& f, const ComputeOptions& options, std::vec
 
 void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Conf& conf,
                         const std::optional<policy::Match>& match, bool inbound, const format::KumaValues& kuma,
-                        const std::string& protocol, const ListenerInfo& listener, const ComputeOptions& options,
+                        const std::string& protocol, const ComputeOptions& options,
                         std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const {
   if (!conf.backends) return;
   const std::string_view default_format =
@@ -991,15 +991,13 @@ void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Co
     }
     logs.push_back(std::move(log));
   }
-  (void)listener;
 }
 
 // Inbound fan-out (§3.5): every rule (or from entry) of every selecting policy, policies in
 // priority order, then stable-sorted by match specificity; one access log per backend.
 void MeshIndex::AddInboundLogs(const std::vector<const Applied*>& policies, const format::KumaValues& kuma,
-                               const std::string& protocol, const ListenerInfo& listener,
-                               const ComputeOptions& options, std::vector<AccessLogConfig>& logs,
-                               std::set<std::string>& warnings) const {
+                               const std::string& protocol, const ComputeOptions& options,
+                               std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const {
   struct InRule {
     int specificity;
     const PolicyInfo* policy;
@@ -1039,7 +1037,7 @@ void MeshIndex::AddInboundLogs(const std::vector<const Applied*>& policies, cons
   std::stable_sort(rules.begin(), rules.end(),
                    [](const InRule& x, const InRule& y) { return x.specificity < y.specificity; });
   for (const InRule& r : rules) {
-    AddLogs(*r.policy, r.entry, *r.conf, r.match, true, kuma, protocol, listener, options, logs, warnings);
+    AddLogs(*r.policy, r.entry, *r.conf, r.match, true, kuma, protocol, options, logs, warnings);
   }
 }
 
@@ -1159,11 +1157,11 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     return w;
   };
   auto emit_to = [&](Winner w, const format::KumaValues& kuma, const std::string& protocol,
-                     const ListenerInfo& info, std::vector<AccessLogConfig>& logs) {
+                     std::vector<AccessLogConfig>& logs) {
     if (w.policy == nullptr) return;
     const policy::To& to = (*w.policy->mal.spec.to)[w.to_index];
     AddLogs(*w.policy, "to[" + std::to_string(w.to_index) + "]", to.default_conf, std::nullopt, false, kuma, protocol,
-            info, options, logs, warnings);
+            options, logs, warnings);
   };
 
   // ---- inbound listeners ----
@@ -1179,7 +1177,7 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     for (const Applied& a : applied) {
       if (a.inbound[i]) pols.push_back(&a);
     }
-    AddInboundLogs(pols, inbound_values, l.info.protocol, l.info, options, l.access_logs, warnings);
+    AddInboundLogs(pols, inbound_values, l.info.protocol, options, l.access_logs, warnings);
     out.listeners.push_back(std::move(l));
   }
 
@@ -1265,12 +1263,12 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
             if (w.policy == nullptr || w.key() < c.key()) w = c;
           }
         }
-        emit_to(Winner{w.policy, w.to_index}, l.info.kuma, protocol, l.info, l.access_logs);
+        emit_to(Winner{w.policy, w.to_index}, l.info.kuma, protocol, l.access_logs);
       } else {
         const std::string service = LabelOr(ob.tags, kServiceTag);
         l.info.protocol = ServiceProtocol(service, ob.tags);
         l.info.kuma.destination_service = service;
-        emit_to(legacy_winner(service, dp_mesh_winner), l.info.kuma, l.info.protocol, l.info, l.access_logs);
+        emit_to(legacy_winner(service, dp_mesh_winner), l.info.kuma, l.info.protocol, l.access_logs);
       }
       out.listeners.push_back(std::move(l));
     }
@@ -1293,8 +1291,8 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     for (const Applied& a : applied) {
       if (a.gateway_port[i]) pols.push_back(&a);
     }
-    emit_to(legacy_mesh_winner(pols), l.info.kuma, l.info.protocol, l.info, l.access_logs);
-    AddInboundLogs(pols, inbound_values, l.info.protocol, l.info, options, l.access_logs, warnings);
+    emit_to(legacy_mesh_winner(pols), l.info.kuma, l.info.protocol, l.access_logs);
+    AddInboundLogs(pols, inbound_values, l.info.protocol, options, l.access_logs, warnings);
     out.listeners.push_back(std::move(l));
   }
 
@@ -1309,7 +1307,7 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     l.info.protocol = "tcp";
     l.info.kuma = outbound_values;
     l.info.kuma.destination_service = "external";
-    emit_to(legacy_winner("pass_through", dp_mesh_winner), l.info.kuma, "tcp", l.info, l.access_logs);
+    emit_to(legacy_winner("pass_through", dp_mesh_winner), l.info.kuma, "tcp", l.access_logs);
     out.listeners.push_back(std::move(l));
   }
 
