@@ -85,13 +85,37 @@ int OriginOrder(const StringMap& labels) {
   return 2;
 }
 
-int RoleOrder(const StringMap& labels) {
-  const std::string* r = Label(labels, "kuma.io/policy-role");
-  if (r == nullptr || *r == "system") return 1;
-  if (*r == "producer") return 2;
-  if (*r == "consumer") return 3;
-  if (*r == "workload-owner") return 4;
-  return 1;
+constexpr std::string_view kSystemNamespace = "kuma-system";
+
+// Kuma's ComputePolicyRole (policy.md §2.5) for a policy without a `kuma.io/policy-role` label:
+// Universal and system-namespace policies are `system`; namespaced Kubernetes policies with `from`
+// or with neither `to` nor `from` are `workload-owner`; all `to` items MeshService/MeshHTTPRoute
+// by name in the same (or omitted) namespace => `producer`; otherwise `consumer` (a mix, which
+// Kuma rejects at admission, is treated as consumer).
+std::string ComputedRole(const MeshAccessLogResource& mal) {
+  if (const std::string* r = Label(mal.meta.labels, "kuma.io/policy-role")) return *r;
+  const auto& ns = mal.meta.namespace_;
+  if (mal.meta.form != policy::ResourceForm::kKubernetes || !ns || ns->empty() || *ns == kSystemNamespace) {
+    return "system";
+  }
+  const auto& spec = mal.spec;
+  const bool has_to = spec.to && !spec.to->empty();
+  const bool has_from = spec.from && !spec.from->empty();
+  if (has_from || !has_to) return "workload-owner";
+  for (const auto& to : *spec.to) {
+    const TargetRef& t = to.target_ref;
+    const bool producer_item = (t.kind == TargetRefKind::kMeshService || t.kind == TargetRefKind::kMeshHTTPRoute) &&
+                               t.name && !t.labels && (!t.namespace_ || *t.namespace_ == *ns);
+    if (!producer_item) return "consumer";
+  }
+  return "producer";
+}
+
+int RoleOrder(std::string_view role) {
+  if (role == "producer") return 2;
+  if (role == "consumer") return 3;
+  if (role == "workload-owner") return 4;
+  return 1;  // system, missing or unknown
 }
 
 // Real-resource `to` kind order (§3.4 b).
@@ -513,7 +537,7 @@ void MeshIndex::IndexPolicies() {
     p.shadow = LabelOr(meta.labels, "kuma.io/effect") == "shadow";
     p.ns = meta.namespace_.value_or("");
     if (LabelOr(meta.labels, "kuma.io/origin") == "zone") p.zone = LabelOr(meta.labels, "kuma.io/zone");
-    const int role = RoleOrder(meta.labels);
+    const int role = RoleOrder(ComputedRole(p.mal));
     if (role >= 3 && meta.namespace_) p.namespace_restriction = meta.namespace_;
     if (p.mal.spec.to) {
       for (const auto& to : *p.mal.spec.to) {

@@ -101,6 +101,11 @@ std::string ToMesh(const std::string& path) {
          path + "}\n";
 }
 
+std::string ToSvc(const std::string& svc, const std::string& path) {
+  return "  to:\n  - targetRef: {kind: MeshService, name: " + svc +
+         "}\n    default:\n      backends:\n      - type: File\n        file: {path: " + path + "}\n";
+}
+
 // ---- listeners and placeholder values (§4.2) ------------------------------------------------------
 
 TEST(Listeners, SidecarInboundOutboundInOrderWithProtocolsAndValues) {
@@ -631,6 +636,37 @@ networking:
   EXPECT_THAT(f.Paths("inbound:10.0.0.1:8080"), ElementsAre("/system", "/same", "/zone1"));
 }
 
+TEST(Selection, KubernetesRolesAreComputedWhenTheLabelIsMissing) {
+  // policy.md §2.5 ComputePolicyRole: rules-only policies in a namespace are workload-owner and,
+  // like consumer policies, apply only to dataplanes of their namespace; kuma-system is system.
+  const std::string dp = R"(
+apiVersion: kuma.io/v1alpha1
+kind: Dataplane
+metadata: {name: web-1, namespace: shop, labels: {kuma.io/mesh: default}}
+spec:
+  networking:
+    address: 10.0.0.1
+    inbound:
+    - port: 8080
+      tags: {kuma.io/service: web_shop_svc_8080}
+    outbound:
+    - port: 10001
+      tags: {kuma.io/service: api_shop_svc_80}
+)";
+  auto k8s = [](const std::string& name, const std::string& ns, const std::string& spec) {
+    return "---\napiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\nmetadata:\n  name: " + name +
+           "\n  namespace: " + ns + "\n  labels: {kuma.io/mesh: default}\nspec:\n" + spec;
+  };
+  Fixture f(dp + k8s("same-ns", "shop", RulesTo("/same")) + k8s("other-ns", "bank", RulesTo("/other")) +
+            k8s("system", "kuma-system", RulesTo("/system")) +
+            // producer (to MeshService by name) ranks below consumer (to Mesh), whatever the names.
+            k8s("a-producer", "shop", ToSvc("api_shop_svc_80", "/producer")) +
+            k8s("z-consumer", "shop", ToMesh("/consumer")) +
+            k8s("consumer-elsewhere", "bank", ToMesh("/elsewhere")));
+  EXPECT_THAT(f.Paths("inbound:10.0.0.1:8080"), ElementsAre("/system", "/same"));
+  EXPECT_THAT(f.Paths("outbound:127.0.0.1:10001"), ElementsAre("/consumer"));
+}
+
 // ---- ordering (§3.3): each tie-break decides which `to: Mesh` entry wins -------------------------
 
 std::string WinnerOf(const std::string& policies) {
@@ -732,11 +768,6 @@ conf:
 }
 
 // ---- outbound `to`, legacy engine (§3.4 a) ---------------------------------------------------------
-
-std::string ToSvc(const std::string& svc, const std::string& path) {
-  return "  to:\n  - targetRef: {kind: MeshService, name: " + svc +
-         "}\n    default:\n      backends:\n      - type: File\n        file: {path: " + path + "}\n";
-}
 
 TEST(LegacyTo, E3SameTopLevelOrderedByNamesOnly) {
   EXPECT_EQ(WinnerOf(Mal("z-all", ToMesh("/a")) + Mal("a-svc", ToSvc("other-service-tcp", "/b"))), "/b");
