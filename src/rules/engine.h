@@ -14,7 +14,7 @@
 //     another, so recomputing a changed dataplane is a single Compute() call (Engine is immutable
 //     and Compute is const: safe to call from several threads).
 //
-// Example:
+// Example (rules/world.h's LoadWorld does the loading + validation + Engine construction):
 //   policy::ResourceSet world = policy::CollectResources(policy::LoadPaths({"mesh/"}));
 //   rules::Engine engine(world);
 //   const policy::DataplaneResource* dp = engine.FindDataplane("default", "web-1");
