@@ -20,6 +20,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -32,13 +33,16 @@ class IoThread {
   IoThread(const IoThread&) = delete;
   IoThread& operator=(const IoThread&) = delete;
 
-  boost::asio::io_context& context() { return context_; }
+  boost::asio::io_context& context() { return *context_; }
   // True when called from the I/O thread itself.
   bool inThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
-  boost::asio::io_context context_{1};
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  // Shared with the thread: when the last owner lets go from inside a handler (a sink released
+  // by its own completion handler), the thread is detached and destroys the context itself
+  // after run() returns, instead of joining itself.
+  std::shared_ptr<boost::asio::io_context> context_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
 };
 using IoThreadPtr = std::shared_ptr<IoThread>;
