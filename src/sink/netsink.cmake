@@ -39,7 +39,7 @@ target_link_libraries(meshlog_otlp_proto PUBLIC protobuf::libprotobuf gRPC::grpc
 target_compile_options(meshlog_otlp_proto PRIVATE -w)  # generated code
 
 meshlog_library(NAME netsink
-  SRCS backoff.cc io_thread.cc tcp_sink.cc otlp_encoder.cc otlp_retry.cc otlp_sink.cc otlp_grpc_transport.cc otlp_http_transport.cc
+  SRCS backoff.cc io_thread.cc tcp_sink.cc otlp_encoder.cc otlp_retry.cc otlp_sink.cc otlp_grpc_transport.cc otlp_http_transport.cc netsink_registry.cc
   DEPS meshlog_sink_api meshlog_otlp_proto Boost::headers Threads::Threads)
 
 meshlog_test(NAME netsink_bounded_queue_test SRCS bounded_queue_test.cc DEPS meshlog_netsink)
@@ -48,11 +48,12 @@ meshlog_test(NAME netsink_tcp_sink_test SRCS tcp_sink_test.cc DEPS meshlog_netsi
 meshlog_test(NAME netsink_otlp_encoder_test SRCS otlp_encoder_test.cc DEPS meshlog_netsink)
 meshlog_test(NAME netsink_otlp_retry_test SRCS otlp_retry_test.cc DEPS meshlog_netsink)
 meshlog_test(NAME netsink_otlp_sink_test SRCS otlp_sink_test.cc DEPS meshlog_netsink)
+meshlog_test(NAME netsink_registry_test SRCS netsink_registry_test.cc DEPS meshlog_netsink)
 
 # Drives a sink from the command line; used by tests/integration/test_tcp_sink* / test_otlp*
 # and by bench/sinks/.
-#TODO add_executable(meshlog_netsink_driver netsink_driver.cc)
-#TODO target_link_libraries(meshlog_netsink_driver PRIVATE meshlog_netsink CLI11::CLI11)
+add_executable(meshlog_netsink_driver netsink_driver.cc)
+target_link_libraries(meshlog_netsink_driver PRIVATE meshlog_netsink CLI11::CLI11)
 
 #TODO meshlog_benchmark(NAME netsink_tcp_sink_benchmark SRCS tcp_sink_benchmark.cc DEPS meshlog_netsink)
 #TODO meshlog_benchmark(NAME netsink_otlp_sink_benchmark SRCS otlp_sink_benchmark.cc DEPS meshlog_netsink)
