@@ -55,5 +55,5 @@ meshlog_test(NAME netsink_registry_test SRCS netsink_registry_test.cc DEPS meshl
 add_executable(meshlog_netsink_driver netsink_driver.cc)
 target_link_libraries(meshlog_netsink_driver PRIVATE meshlog_netsink CLI11::CLI11)
 
-#TODO meshlog_benchmark(NAME netsink_tcp_sink_benchmark SRCS tcp_sink_benchmark.cc DEPS meshlog_netsink)
-#TODO meshlog_benchmark(NAME netsink_otlp_sink_benchmark SRCS otlp_sink_benchmark.cc DEPS meshlog_netsink)
+meshlog_benchmark(NAME netsink_tcp_sink_benchmark SRCS tcp_sink_benchmark.cc DEPS meshlog_netsink)
+meshlog_benchmark(NAME netsink_otlp_sink_benchmark SRCS otlp_sink_benchmark.cc DEPS meshlog_netsink)
