@@ -41,14 +41,17 @@ class BoundedQueue {
   BoundedQueue& operator=(const BoundedQueue&) = delete;
 
   // Moves `item` (accounted as `bytes`) to the back of the queue unless that would exceed a limit.
-  // An item larger than max_bytes on its own is always refused.
-  PushResult push(T&& item, size_t bytes) {
+  // An item larger than max_bytes on its own is always refused. When `bytes_after` is given and
+  // the item was queued, it receives the queue's byte total including the item (lets a batching
+  // consumer be woken only when a batch's worth has accumulated).
+  PushResult push(T&& item, size_t bytes, size_t* bytes_after = nullptr) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return PushResult::kClosed;
     if (items_.size() + 1 > max_items_ || bytes_ + bytes > max_bytes_) return PushResult::kFull;
     const bool was_empty = items_.empty();
     items_.emplace_back(std::move(item), bytes);
     bytes_ += bytes;
+    if (bytes_after) *bytes_after = bytes_;
     return was_empty ? PushResult::kOkWasEmpty : PushResult::kOk;
   }
 

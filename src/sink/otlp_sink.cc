@@ -55,7 +55,8 @@ bool OtlpSink::push(format::OtelRecord&& record) {
   encoded.reserve(64 + record.body.string_value.size());
   EncodeLogRecord(record, encoded);
   const size_t n = FramedRecordSize(encoded.size());
-  const PushResult r = queue_.push(std::move(encoded), n);
+  size_t queued_bytes = 0;
+  const PushResult r = queue_.push(std::move(encoded), n, &queued_bytes);
   if (r == PushResult::kFull) {
     stats_.dropped_queue_full.inc();
     return false;
@@ -64,7 +65,10 @@ bool OtlpSink::push(format::OtelRecord&& record) {
     stats_.dropped_shutdown.inc();
     return false;
   }
-  if (r == PushResult::kOkWasEmpty) wake();
+  // Wake the batcher only when it has something to do: the first record (to start the batch
+  // timer) and each time a batch's worth has accumulated. Not once per record.
+  const size_t b = config_.batch_max_bytes;
+  if (r == PushResult::kOkWasEmpty || (queued_bytes >= b && queued_bytes - n < b)) wake();
   return true;
 }
 
@@ -85,32 +89,31 @@ void OtlpSink::flush() {
 
 void OtlpSink::pump() {
   if (stopped_) return;
+  // Records stay in the queue until a batch is sent: a full batch (>= batch_max_bytes) goes at
+  // once, a partial one when the batch timer fired (flush_due_), on flush() or during shutdown.
   const size_t max_in_flight = static_cast<size_t>(std::max(1, config_.max_in_flight));
-  while (true) {
-    if (!builder_.empty() && builder_.requestSize() >= config_.batch_max_bytes) {
-      if (active_.size() >= max_in_flight) return;  // a slot frees up -> release() -> pump()
-      dispatchCurrent();
-      continue;
+  const bool no_delay = config_.batch_max_delay.count() <= 0;
+  while (active_.size() < max_in_flight) {
+    const size_t queued = queue_.bytes();
+    if (queued == 0) {
+      flush_due_ = false;
+      break;
     }
-    const size_t size = builder_.requestSize();
-    const size_t budget = size < config_.batch_max_bytes ? config_.batch_max_bytes - size : 1;
+    if (queued < config_.batch_max_bytes && !flush_due_ && !drain_now_ && !no_delay) break;
     pop_buf_.clear();
-    if (queue_.popBytes(pop_buf_, budget) == 0) break;
+    if (queue_.popBytes(pop_buf_, config_.batch_max_bytes) == 0) break;
     for (const auto& r : pop_buf_) builder_.add(r);
+    dispatchCurrent();
   }
-  if (!builder_.empty()) {
-    if (flush_due_ || drain_now_ || config_.batch_max_delay.count() <= 0) {
-      if (active_.size() < max_in_flight) dispatchCurrent();
-    } else if (!flush_timer_armed_) {
-      flush_timer_armed_ = true;
-      flush_timer_.expires_after(config_.batch_max_delay);
-      flush_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec) return;
-        self->flush_timer_armed_ = false;
-        self->flush_due_ = true;
-        self->pump();
-      });
-    }
+  if (queue_.bytes() > 0 && !flush_timer_armed_ && !no_delay) {
+    flush_timer_armed_ = true;
+    flush_timer_.expires_after(config_.batch_max_delay);
+    flush_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      self->flush_timer_armed_ = false;
+      self->flush_due_ = true;
+      self->pump();
+    });
   }
   checkDrained();
 }
@@ -119,11 +122,9 @@ void OtlpSink::dispatchCurrent() {
   auto b = std::make_shared<Batch>(Batch{nullptr, 0, Backoff(config_.retry), nullptr, false});
   b->records = static_cast<uint32_t>(builder_.records());
   b->request = std::make_shared<const std::string>(builder_.finish());
-  flush_due_ = false;
-  if (flush_timer_armed_) {
-    flush_timer_armed_ = false;
-    flush_timer_.cancel();
-  }
+  // The partial batch went. The batch timer keeps running: records queued since then are younger
+  // than the batch it was started for, so none waits longer than batch_max_delay.
+  if (b->request->size() < config_.batch_max_bytes) flush_due_ = false;
   active_.insert(b);
   stats_.in_flight_requests.set(static_cast<int64_t>(active_.size()));
   stats_.in_flight_records.add(b->records);
