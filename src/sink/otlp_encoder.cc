@@ -104,10 +104,10 @@ void EncodeAnyValue(const format::OtelValue& v, std::string& out) {
       break;
     case Kind::kKvList:
       PutMessage(out, 6, [&](std::string& list) {
-        for (const auto& [key, value] : v.kvlist_values) {
+        for (const auto& entry : v.kvlist_values) {  // (no structured binding: captured below)
           PutMessage(list, 1, [&](std::string& kv) {
-            PutStringField(kv, 1, key);
-            PutMessage(kv, 2, [&](std::string& s) { EncodeAnyValue(value, s); });
+            PutStringField(kv, 1, entry.first);
+            PutMessage(kv, 2, [&](std::string& s) { EncodeAnyValue(entry.second, s); });
           });
         }
       });
