@@ -16,9 +16,13 @@
 //   q.popAll(batch);                                // batch == {"rec\n"}
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -100,6 +104,89 @@ class BoundedQueue {
   const size_t max_bytes_;
   mutable std::mutex mu_;
   std::deque<std::pair<T, size_t>> items_;
+  size_t bytes_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace meshlog::sink
+
+namespace meshlog::sink {
+
+// ByteChunkQueue: the BoundedQueue contract specialised for newline-delimited byte records (the
+// TCP backend's hot path). push() appends the record's bytes to the newest chunk (a new chunk is
+// started when the record would make it exceed `chunk_bytes`), so queueing costs one memcpy under
+// the lock and no allocation per record; the consumer takes whole chunks, which it writes as is.
+// Bounded in records and bytes; a full queue refuses the record (the caller counts the drop).
+//
+// Example:
+//   ByteChunkQueue q(/*max_records=*/100000, /*max_bytes=*/64 << 20, /*chunk_bytes=*/256 << 10);
+//   q.push("a\n");
+//   q.push("b\n");
+//   ByteChunkQueue::Chunk c;
+//   q.pop(c);   // c.data == "a\nb\n", c.records == 2
+class ByteChunkQueue {
+ public:
+  struct Chunk {
+    std::string data;
+    uint32_t records = 0;
+  };
+
+  ByteChunkQueue(size_t max_records, size_t max_bytes, size_t chunk_bytes)
+      : max_records_(max_records), max_bytes_(max_bytes), chunk_bytes_(chunk_bytes) {}
+  ByteChunkQueue(const ByteChunkQueue&) = delete;
+  ByteChunkQueue& operator=(const ByteChunkQueue&) = delete;
+
+  PushResult push(std::string_view record) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return PushResult::kClosed;
+    if (records_ + 1 > max_records_ || bytes_ + record.size() > max_bytes_) return PushResult::kFull;
+    const bool was_empty = records_ == 0;
+    if (chunks_.empty() || (chunks_.back().data.size() + record.size() > chunk_bytes_ && chunks_.back().records > 0)) {
+      chunks_.emplace_back();
+      chunks_.back().data.reserve(std::max(chunk_bytes_, record.size()));
+    }
+    chunks_.back().data.append(record);
+    chunks_.back().records++;
+    records_++;
+    bytes_ += record.size();
+    return was_empty ? PushResult::kOkWasEmpty : PushResult::kOk;
+  }
+
+  // Moves the oldest chunk into `out`; false when the queue is empty.
+  bool pop(Chunk& out) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (chunks_.empty()) return false;
+    out = std::move(chunks_.front());
+    chunks_.pop_front();
+    records_ -= out.records;
+    bytes_ -= out.data.size();
+    return true;
+  }
+
+  void close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closed_;
+  }
+  size_t size() const {  // records
+    std::lock_guard<std::mutex> lock(mu_);
+    return records_;
+  }
+  size_t bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
+  }
+
+ private:
+  const size_t max_records_;
+  const size_t max_bytes_;
+  const size_t chunk_bytes_;
+  mutable std::mutex mu_;
+  std::deque<Chunk> chunks_;
+  size_t records_ = 0;
   size_t bytes_ = 0;
   bool closed_ = false;
 };

@@ -94,3 +94,73 @@ TEST(BoundedQueue, ManyProducersNothingLostOrDuplicated) {
 
 }  // namespace
 }  // namespace meshlog::sink
+
+namespace meshlog::sink {
+namespace {
+
+TEST(ByteChunkQueue, PacksRecordsIntoChunksInOrder) {
+  ByteChunkQueue q(100, 1000, /*chunk_bytes=*/6);
+  EXPECT_EQ(q.push("a\n"), PushResult::kOkWasEmpty);
+  EXPECT_EQ(q.push("bb\n"), PushResult::kOk);
+  EXPECT_EQ(q.push("cc\n"), PushResult::kOk);       // 5 + 3 > 6: new chunk
+  EXPECT_EQ(q.push("0123456789\n"), PushResult::kOk);  // larger than a chunk: a chunk of its own
+  EXPECT_EQ(q.size(), 4u);
+  EXPECT_EQ(q.bytes(), 19u);
+  ByteChunkQueue::Chunk c;
+  ASSERT_TRUE(q.pop(c));
+  EXPECT_EQ(c.data, "a\nbb\n");
+  EXPECT_EQ(c.records, 2u);
+  ASSERT_TRUE(q.pop(c));
+  EXPECT_EQ(c.data, "cc\n");
+  ASSERT_TRUE(q.pop(c));
+  EXPECT_EQ(c.data, "0123456789\n");
+  EXPECT_FALSE(q.pop(c));
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.bytes(), 0u);
+}
+
+TEST(ByteChunkQueue, BoundedByRecordsAndBytesAndClosable) {
+  ByteChunkQueue q(2, 10, 100);
+  EXPECT_TRUE(Accepted(q.push("12345\n")));
+  EXPECT_EQ(q.push("12345\n"), PushResult::kFull);  // 12 bytes > 10
+  EXPECT_TRUE(Accepted(q.push("1\n")));
+  EXPECT_EQ(q.push("1\n"), PushResult::kFull);  // 3 records > 2
+  q.close();
+  ByteChunkQueue::Chunk c;
+  ASSERT_TRUE(q.pop(c));
+  EXPECT_EQ(c.data, "12345\n1\n");
+  EXPECT_EQ(q.push("x\n"), PushResult::kClosed);
+}
+
+TEST(ByteChunkQueue, ManyProducersNoRecordTornOrLost) {
+  ByteChunkQueue q(1 << 20, 1 << 28, 4096);
+  constexpr int kThreads = 4, kPer = 20000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPer; ++i) EXPECT_TRUE(Accepted(q.push(std::to_string(t * kPer + i) + "\n")));
+    });
+  }
+  std::string all;
+  uint64_t records = 0;
+  ByteChunkQueue::Chunk c;
+  while (records < kThreads * kPer) {
+    if (q.pop(c)) {
+      all += c.data;
+      records += c.records;
+    }
+  }
+  for (auto& th : threads) th.join();
+  std::vector<bool> seen(kThreads * kPer);
+  size_t start = 0;
+  int lines = 0;
+  for (size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1, ++lines) {
+    const int v = std::stoi(all.substr(start, nl - start));
+    EXPECT_FALSE(seen[v]);
+    seen[v] = true;
+  }
+  EXPECT_EQ(lines, kThreads * kPer);
+}
+
+}  // namespace
+}  // namespace meshlog::sink

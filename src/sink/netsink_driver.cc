@@ -94,6 +94,8 @@ int main(int argc, char** argv) {
   add_load(tcp_cmd);
   tcp_cmd->add_option("--address", tcp.address)->required();
   tcp_cmd->add_option("--queue-records", tcp.queue_max_records);
+  size_t queue_mb = 0;
+  tcp_cmd->add_option("--queue-mb", queue_mb, "queue byte limit in MiB (default: the sink's)");
   tcp_cmd->add_option("--reconnect-max-ms", reconnect_max_ms);
   int replay_window_ms = static_cast<int>(tcp.replay_window.count());
   tcp_cmd->add_option("--replay-window-ms", replay_window_ms, "0 = re-send only bytes the peer did not ACK");
@@ -121,6 +123,7 @@ int main(int argc, char** argv) {
     tcp.reconnect.initial = std::chrono::milliseconds(std::min(50, reconnect_max_ms));
     tcp.reconnect.max = std::chrono::milliseconds(reconnect_max_ms);
     tcp.replay_window = std::chrono::milliseconds(replay_window_ms);
+    if (queue_mb > 0) tcp.queue_max_bytes = queue_mb << 20;
     auto sink = registry.tcp(tcp);
     const uint64_t refused = Run(load, [&](uint64_t n) {
       std::string s = Text(load, n);

@@ -45,7 +45,7 @@ TcpSink::TcpSink(IoThreadPtr io, TcpSinkConfig config, HostPort hp)
       config_(std::move(config)),
       host_port_(std::move(hp)),
       destination_(host_port_.toString()),
-      queue_(config_.queue_max_records, config_.queue_max_bytes),
+      queue_(config_.queue_max_records, config_.queue_max_bytes, config_.max_write_bytes),
       resolver_(io_->context()),
       socket_(io_->context()),
       io_timer_(io_->context()),
@@ -57,11 +57,15 @@ TcpSink::~TcpSink() = default;
 
 bool TcpSink::push(std::string_view record) {
   stats_.records_pushed.inc();
-  bool repaired = false;
-  std::string framed = FrameRecord(record, repaired);
-  if (repaired) stats_.records_reframed.inc();
-  const size_t n = framed.size();
-  const PushResult r = queue_.push(std::move(framed), n);
+  PushResult r;
+  if (!record.empty() && record.back() == '\n' && std::memchr(record.data(), '\n', record.size() - 1) == nullptr) {
+    r = queue_.push(record);  // well-formed: copied once, into the queue's chunk
+  } else {
+    bool repaired = false;
+    const std::string framed = FrameRecord(record, repaired);
+    stats_.records_reframed.inc();
+    r = queue_.push(framed);
+  }
   if (r == PushResult::kFull) {
     stats_.dropped_queue_full.inc();
     return false;
@@ -70,8 +74,14 @@ bool TcpSink::push(std::string_view record) {
     stats_.dropped_shutdown.inc();
     return false;
   }
-  if (r == PushResult::kOkWasEmpty) wake();
+  if (sender_idle_.load(std::memory_order_acquire) && sender_idle_.exchange(false, std::memory_order_acq_rel)) wake();
   return true;
+}
+
+void TcpSink::goIdle() {
+  sender_idle_.store(true, std::memory_order_seq_cst);
+  // A push that queued before the flag was set did not wake us: look again.
+  if (queue_.size() > 0 && sender_idle_.exchange(false, std::memory_order_acq_rel)) wake();
 }
 
 void TcpSink::wake() {
@@ -87,7 +97,10 @@ void TcpSink::wake() {
   });
 }
 
-void TcpSink::flush() { wake(); }
+void TcpSink::flush() {
+  sender_idle_.store(false);
+  wake();
+}
 
 void TcpSink::setError(int code, std::string text) {
   stats_.last_error.set(code);
@@ -174,14 +187,11 @@ void TcpSink::startRead() {
 }
 
 bool TcpSink::fillChunk() {
-  pop_buf_.clear();
-  if (queue_.popBytes(pop_buf_, config_.max_write_bytes) == 0) return false;
+  ByteChunkQueue::Chunk q;
+  if (!queue_.pop(q)) return false;
   Chunk c;
-  size_t total = 0;
-  for (const auto& r : pop_buf_) total += r.size();
-  c.data.reserve(total);
-  for (const auto& r : pop_buf_) c.data.append(r);
-  c.records = static_cast<uint32_t>(pop_buf_.size());
+  c.data = std::move(q.data);
+  c.records = q.records;
   stats_.pending_records.add(c.records);
   unsent_.push_back(std::move(c));
   return true;
@@ -190,6 +200,7 @@ bool TcpSink::fillChunk() {
 void TcpSink::startWrite() {
   if (writing_ || state_ != TcpConnectionState::kConnected || stopped_) return;
   if (unsent_.empty() && !fillChunk()) {
+    goIdle();
     checkDrained();
     return;
   }
@@ -354,9 +365,8 @@ void TcpSink::shutdown(std::chrono::milliseconds deadline) {
     boost::system::error_code ignored;
     self->socket_.close(ignored);
     self->setState(TcpConnectionState::kDisconnected);
-    std::vector<std::string> left;
-    self->queue_.popAll(left);
-    uint64_t unsent = left.size(), unconfirmed = 0;
+    uint64_t unsent = 0, unconfirmed = 0;
+    for (ByteChunkQueue::Chunk left; self->queue_.pop(left);) unsent += left.records;
     for (const auto& c : self->unsent_) unsent += c.records;
     for (const auto& c : self->retained_) {
       if (!c.acked_at) unconfirmed += c.records;

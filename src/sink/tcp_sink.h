@@ -3,11 +3,11 @@
 // TcpSink: the MeshAccessLog TCP backend. Newline-delimited records over one plain TCP connection
 // per `address` ("host:port", hostnames resolved, IPv6 as "[::1]:port").
 //
-// Data path: push() (any worker thread) frames the record (exactly one trailing '\n'; see
-// FrameRecord) and moves it into a BoundedQueue; a full queue drops and counts the record
-// (`dropped_queue_full`). The sender, on the shared IoThread, concatenates queued records into
-// chunks of up to `max_write_bytes` and writes them one at a time; a chunk always starts at a
-// record boundary.
+// Data path: push() (any worker thread) checks the framing (exactly one trailing '\n'; see
+// FrameRecord) and appends the bytes to a ByteChunkQueue (bounded_queue.h: records are packed
+// into chunks of up to `max_write_bytes` as they are queued, no allocation per record); a full
+// queue drops and counts the record (`dropped_queue_full`). The sender, on the shared IoThread,
+// takes whole chunks and writes them one at a time; a chunk always starts at a record boundary.
 //
 // Connection handling: connect timeout, write timeout, reconnect with exponential backoff and
 // jitter. A pending read detects a peer that closes or resets at once, even when idle.
@@ -125,6 +125,7 @@ class TcpSink final : public RecordSink, public std::enable_shared_from_this<Tcp
 
   TcpSink(IoThreadPtr io, TcpSinkConfig config, HostPort hp);
   void wake();
+  void goIdle();
   void connect();
   void onConnected();
   void startRead();
@@ -144,8 +145,11 @@ class TcpSink final : public RecordSink, public std::enable_shared_from_this<Tcp
   const HostPort host_port_;
   const std::string destination_;
   mutable TcpSinkStats stats_;
-  BoundedQueue<std::string> queue_;
+  ByteChunkQueue queue_;
   std::atomic<bool> wake_pending_{false};
+  // True while the sender has nothing to write and waits for push() to wake it (also before the
+  // first connection). Producers wake the I/O thread only then, never while a write is running.
+  std::atomic<bool> sender_idle_{true};
 
   // I/O-thread state.
   boost::asio::ip::tcp::resolver resolver_;
@@ -164,7 +168,6 @@ class TcpSink final : public RecordSink, public std::enable_shared_from_this<Tcp
   std::deque<Chunk> unsent_;
   std::deque<Chunk> retained_;
   size_t retained_acked_bytes_ = 0;
-  std::vector<std::string> pop_buf_;
   char read_buf_[512];
 
   // Shutdown hand-shake.
