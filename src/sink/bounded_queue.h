@@ -136,20 +136,36 @@ class ByteChunkQueue {
   ByteChunkQueue(const ByteChunkQueue&) = delete;
   ByteChunkQueue& operator=(const ByteChunkQueue&) = delete;
 
-  PushResult push(std::string_view record) {
+  // Appends one record made of `head` followed by `tail` (e.g. a length prefix and a body).
+  // `sealed` (optional) is set when this record started a new chunk behind a non-empty one, i.e.
+  // a full chunk is now waiting.
+  PushResult push(std::string_view head, std::string_view tail = {}, bool* sealed = nullptr) {
+    const size_t n = head.size() + tail.size();
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return PushResult::kClosed;
-    if (records_ + 1 > max_records_ || bytes_ + record.size() > max_bytes_) return PushResult::kFull;
+    if (records_ + 1 > max_records_ || bytes_ + n > max_bytes_) return PushResult::kFull;
     const bool was_empty = records_ == 0;
-    if (chunks_.empty() || (chunks_.back().data.size() + record.size() > chunk_bytes_ && chunks_.back().records > 0)) {
-      chunks_.emplace_back();
-      chunks_.back().data.reserve(std::max(chunk_bytes_, record.size()));
+    bool new_chunk = chunks_.empty() || chunks_.back().records == 0;
+    if (!new_chunk && chunks_.back().data.size() + n > chunk_bytes_) {
+      new_chunk = true;
+      if (sealed) *sealed = true;
     }
-    chunks_.back().data.append(record);
+    if (new_chunk && (chunks_.empty() || chunks_.back().records > 0)) {
+      chunks_.emplace_back();
+      chunks_.back().data.reserve(std::max(chunk_bytes_, n));
+    }
+    chunks_.back().data.append(head);
+    chunks_.back().data.append(tail);
     chunks_.back().records++;
     records_++;
-    bytes_ += record.size();
+    bytes_ += n;
     return was_empty ? PushResult::kOkWasEmpty : PushResult::kOk;
+  }
+
+  // Number of chunks (all but the last are full).
+  size_t chunks() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return chunks_.size();
   }
 
   // Moves the oldest chunk into `out`; false when the queue is empty.

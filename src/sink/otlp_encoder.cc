@@ -161,6 +161,31 @@ size_t OtlpRequestBuilder::requestSize() const {
   return FramedRecordSize(resource_logs);
 }
 
+size_t PutFramedRecordHeader(char* out, size_t record_size) {
+  size_t n = 0;
+  out[n++] = static_cast<char>((2u << 3) | kLen);
+  uint64_t v = record_size;
+  while (v >= 0x80) {
+    out[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out[n++] = static_cast<char>(v);
+  return n;
+}
+
+std::string OtlpRequestBuilder::finishWith(std::string_view framed) const {
+  const size_t resource_logs = FramedRecordSize(resource_.size()) + FramedRecordSize(framed.size());
+  std::string out;
+  out.reserve(FramedRecordSize(resource_logs));
+  PutTag(out, 1, kLen);
+  PutVarint(out, resource_logs);
+  PutBytes(out, 1, resource_);
+  PutTag(out, 2, kLen);
+  PutVarint(out, framed.size());
+  out.append(framed);
+  return out;
+}
+
 std::string OtlpRequestBuilder::finish() {
   const size_t scope_logs = framed_records_.size();
   const size_t resource_logs = FramedRecordSize(resource_.size()) + FramedRecordSize(scope_logs);

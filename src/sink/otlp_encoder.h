@@ -54,6 +54,10 @@ void EncodeAnyValue(const format::OtelValue& value, std::string& out);
 // Bytes a LogRecord of `record_size` bytes adds to a request (field tag + length + record).
 size_t FramedRecordSize(size_t record_size);
 
+// Writes the ScopeLogs.log_records field header (tag + length) for a record of `record_size`
+// bytes into `out` (at most 6 bytes) and returns its length.
+size_t PutFramedRecordHeader(char* out, size_t record_size);
+
 // Accumulates encoded LogRecords and produces one ExportLogsServiceRequest.
 class OtlpRequestBuilder {
  public:
@@ -65,6 +69,8 @@ class OtlpRequestBuilder {
   bool empty() const { return records_ == 0; }
   // Returns the request bytes and resets the builder for the next batch.
   std::string finish();
+  // The request for already framed records (the concatenation of FrameRecordInto() outputs).
+  std::string finishWith(std::string_view framed_records) const;
 
  private:
   std::string resource_;

@@ -45,18 +45,22 @@ OtlpSink::OtlpSink(IoThreadPtr io, OtlpSinkConfig config, OtlpTransportPtr trans
       config_(std::move(config)),
       transport_(std::move(transport)),
       destination_(std::move(destination)),
-      queue_(config_.queue_max_records, config_.queue_max_bytes),
+      queue_(config_.queue_max_records, config_.queue_max_bytes, config_.batch_max_bytes),
       builder_(EncodeResource(config_.resource)),
       flush_timer_(io_->context()) {}
 
 bool OtlpSink::push(format::OtelRecord&& record) {
   stats_.records_pushed.inc();
-  std::string encoded;
-  encoded.reserve(64 + record.body.string_value.size());
-  EncodeLogRecord(record, encoded);
-  const size_t n = FramedRecordSize(encoded.size());
-  size_t queued_bytes = 0;
-  const PushResult r = queue_.push(std::move(encoded), n, &queued_bytes);
+  // Encoded on the calling thread into a per-thread scratch buffer, then copied once into the
+  // queue's current batch chunk (ScopeLogs.log_records framing included): no allocation per record.
+  thread_local std::string scratch;
+  scratch.clear();
+  EncodeLogRecord(record, scratch);
+  char header[8];
+  const size_t header_size = PutFramedRecordHeader(header, scratch.size());
+  bool sealed = false;
+  const PushResult r = queue_.push(std::string_view(header, header_size), scratch, &sealed);
+  if (scratch.capacity() > (1u << 20)) std::string().swap(scratch);  // do not pin a huge record's buffer
   if (r == PushResult::kFull) {
     stats_.dropped_queue_full.inc();
     return false;
@@ -66,9 +70,8 @@ bool OtlpSink::push(format::OtelRecord&& record) {
     return false;
   }
   // Wake the batcher only when it has something to do: the first record (to start the batch
-  // timer) and each time a batch's worth has accumulated. Not once per record.
-  const size_t b = config_.batch_max_bytes;
-  if (r == PushResult::kOkWasEmpty || (queued_bytes >= b && queued_bytes - n < b)) wake();
+  // timer) and each time a batch's worth has accumulated (a full chunk). Not once per record.
+  if (r == PushResult::kOkWasEmpty || sealed) wake();
   return true;
 }
 
@@ -94,16 +97,20 @@ void OtlpSink::pump() {
   const size_t max_in_flight = static_cast<size_t>(std::max(1, config_.max_in_flight));
   const bool no_delay = config_.batch_max_delay.count() <= 0;
   while (active_.size() < max_in_flight) {
-    const size_t queued = queue_.bytes();
-    if (queued == 0) {
+    const size_t chunks = queue_.chunks();
+    if (chunks == 0) {
       flush_due_ = false;
       break;
     }
-    if (queued < config_.batch_max_bytes && !flush_due_ && !drain_now_ && !no_delay) break;
-    pop_buf_.clear();
-    if (queue_.popBytes(pop_buf_, config_.batch_max_bytes) == 0) break;
-    for (const auto& r : pop_buf_) builder_.add(r);
-    dispatchCurrent();
+    // Every chunk but the last is a full batch; the last one goes only when it is due.
+    const bool partial = chunks == 1;
+    if (partial && !flush_due_ && !drain_now_ && !no_delay) break;
+    ByteChunkQueue::Chunk c;
+    if (!queue_.pop(c)) break;
+    // The batch timer keeps running after a partial batch went: records queued since are younger
+    // than the batch it was started for, so none waits longer than batch_max_delay.
+    if (partial) flush_due_ = false;
+    dispatch(std::move(c));
   }
   if (queue_.bytes() > 0 && !flush_timer_armed_ && !no_delay) {
     flush_timer_armed_ = true;
@@ -118,13 +125,10 @@ void OtlpSink::pump() {
   checkDrained();
 }
 
-void OtlpSink::dispatchCurrent() {
+void OtlpSink::dispatch(ByteChunkQueue::Chunk chunk) {
   auto b = std::make_shared<Batch>(Batch{nullptr, 0, Backoff(config_.retry), nullptr, false});
-  b->records = static_cast<uint32_t>(builder_.records());
-  b->request = std::make_shared<const std::string>(builder_.finish());
-  // The partial batch went. The batch timer keeps running: records queued since then are younger
-  // than the batch it was started for, so none waits longer than batch_max_delay.
-  if (b->request->size() < config_.batch_max_bytes) flush_due_ = false;
+  b->records = chunk.records;
+  b->request = std::make_shared<const std::string>(builder_.finishWith(chunk.data));
   active_.insert(b);
   stats_.in_flight_requests.set(static_cast<int64_t>(active_.size()));
   stats_.in_flight_records.add(b->records);
@@ -196,7 +200,7 @@ void OtlpSink::checkDrained() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!draining_ || drained_) return;
-    if (!queue_.closed() || queue_.size() != 0 || !builder_.empty() || !active_.empty()) return;
+    if (!queue_.closed() || queue_.size() != 0 || !active_.empty()) return;
     drained_ = true;
     notify = true;
   }
@@ -236,10 +240,8 @@ void OtlpSink::shutdown(std::chrono::milliseconds deadline) {
   asio::post(io_->context(), [self = shared_from_this(), stopped] {
     self->stopped_ = true;
     self->flush_timer_.cancel();
-    std::vector<std::string> left;
-    self->queue_.popAll(left);
-    uint64_t lost = left.size() + self->builder_.records();
-    self->builder_.finish();
+    uint64_t lost = 0;
+    for (ByteChunkQueue::Chunk left; self->queue_.pop(left);) lost += left.records;
     for (const auto& b : self->active_) {
       lost += b->records;
       if (b->retry_timer) b->retry_timer->cancel();

@@ -3,11 +3,12 @@
 // OtlpSink: the MeshAccessLog OpenTelemetry backend (OTLP logs over gRPC or HTTP/protobuf).
 //
 // push() (any worker thread) encodes the OtelRecord into a LogRecord (otlp_encoder.h) on the
-// calling thread and moves the bytes into a BoundedQueue (full -> `dropped_queue_full`). The
-// batcher, on the shared IoThread, packs queued records into one ExportLogsServiceRequest (one
-// ResourceLogs, one ScopeLogs, N LogRecords) and sends it when it reaches `batch_max_bytes`
-// (default 16 KiB, Envoy's buffer_size_bytes) or `batch_max_delay` after its first record
-// (default 1 s, Envoy's buffer_flush_interval), with up to `max_in_flight` requests outstanding.
+// calling thread and appends it to a ByteChunkQueue (bounded_queue.h) whose chunks are batches of
+// up to `batch_max_bytes` of framed records (full -> `dropped_queue_full`). The batcher, on the
+// shared IoThread, wraps a chunk into one ExportLogsServiceRequest (one ResourceLogs, one
+// ScopeLogs, N LogRecords) and sends it when it is full (default 16 KiB, Envoy's
+// buffer_size_bytes) or `batch_max_delay` after its first record (default 1 s, Envoy's
+// buffer_flush_interval), with up to `max_in_flight` requests outstanding.
 //
 // Outcomes per request (OTLP spec, otlp_retry.h):
 //   success              -> records_sent += n - rejected; records_rejected += rejected
@@ -125,7 +126,7 @@ class OtlpSink final : public OtelSink, public std::enable_shared_from_this<Otlp
   OtlpSink(IoThreadPtr io, OtlpSinkConfig config, OtlpTransportPtr transport, std::string destination);
   void wake();
   void pump();
-  void dispatchCurrent();
+  void dispatch(ByteChunkQueue::Chunk chunk);
   void send(const BatchPtr& b);
   void onResult(const BatchPtr& b, ExportResult r);
   void release(const BatchPtr& b);
@@ -137,16 +138,15 @@ class OtlpSink final : public OtelSink, public std::enable_shared_from_this<Otlp
   OtlpTransportPtr transport_;
   const std::string destination_;
   mutable OtlpSinkStats stats_;
-  BoundedQueue<std::string> queue_;
+  ByteChunkQueue queue_;
   std::atomic<bool> wake_pending_{false};
 
   // I/O-thread state.
-  OtlpRequestBuilder builder_;
+  const OtlpRequestBuilder builder_;  // holds the encoded resource; finishWith() only
   boost::asio::steady_timer flush_timer_;
   bool flush_timer_armed_ = false;
   bool flush_due_ = false;   // the oldest record waited batch_max_delay, or flush() was called
   bool drain_now_ = false;   // shutdown began: send partial batches at once
-  std::vector<std::string> pop_buf_;
   std::set<BatchPtr> active_;
   bool stopped_ = false;
 

@@ -246,8 +246,22 @@ TEST(TcpSink, ResendsAfterPeerResetWithoutPartialLinesOnNewConnection) {
   std::cout << "duplicates: " << dups << "\n";
 }
 
+// Records of [0, n) that appear on no connection (yet).
+int Missing(Receiver& rx, int n) {
+  std::set<std::string> got;
+  for (auto& c : rx.connections()) {
+    for (auto& l : Lines(c)) got.insert(l);
+  }
+  int missing = 0;
+  for (int i = 0; i < n; ++i) missing += got.count(Record(i)) == 0 ? 1 : 0;
+  return missing;
+}
+
 // Every record of [0, n) appears at least once over all connections; returns duplicates.
+// shutdown() returns once the receiver's kernel ACKed everything; the receiver thread may still
+// be reading (it serves connections one after another), so wait for it first.
 int CheckAllPresent(Receiver& rx, int n) {
+  WaitFor([&] { return Missing(rx, n) == 0; }, 15s);
   std::map<std::string, int> count;
   auto conns = rx.connections();
   for (size_t c = 0; c < conns.size(); ++c) {
@@ -305,8 +319,9 @@ TEST(TcpSink, WriteTimeoutOnAHungReceiverReconnectsAndDelivers) {
   TcpSinkConfig cfg{.address = "127.0.0.1:" + std::to_string(rx.port())};
   cfg.write_timeout = 200ms;
   cfg.reconnect = BackoffConfig{.initial = 10ms, .max = 50ms};
+  cfg.queue_max_records = 1000000;
   auto sink = TcpSink::Create(io, cfg);
-  constexpr int kN = 40000;  // ~4.5 MB: more than both socket buffers hold
+  constexpr int kN = 150000;  // ~17 MB: more than the socket buffers hold (wmem max 4 MiB)
   for (int i = 0; i < kN; ++i) ASSERT_TRUE(sink->push(Record(i) + "\n"));
   sink->shutdown(30s);
   EXPECT_GE(sink->stats().write_timeouts.value(), 1u);
