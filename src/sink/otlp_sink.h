@@ -60,7 +60,7 @@ struct OtlpSinkConfig {
   OtlpResourceConfig resource;
   size_t batch_max_bytes = 16384;
   std::chrono::milliseconds batch_max_delay{1000};
-  int max_in_flight = 4;
+  int max_in_flight = 4;  // concurrent Export requests (OTLP: SHOULD be configurable)
   size_t queue_max_records = 100000;
   size_t queue_max_bytes = 64u << 20;
   std::chrono::milliseconds request_timeout{10000};
