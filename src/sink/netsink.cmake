@@ -50,6 +50,7 @@ meshlog_test(NAME netsink_otlp_retry_test SRCS otlp_retry_test.cc DEPS meshlog_n
 meshlog_test(NAME netsink_otlp_sink_test SRCS otlp_sink_test.cc DEPS meshlog_netsink)
 meshlog_test(NAME netsink_registry_test SRCS netsink_registry_test.cc DEPS meshlog_netsink)
 meshlog_test(NAME netsink_otlp_http_transport_test SRCS otlp_http_transport_test.cc DEPS meshlog_netsink)
+meshlog_test(NAME netsink_otlp_grpc_transport_test SRCS otlp_grpc_transport_test.cc DEPS meshlog_netsink)
 
 # Drives a sink from the command line; used by tests/integration/test_tcp_sink* / test_otlp*
 # and by bench/sinks/.

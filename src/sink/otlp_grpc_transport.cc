@@ -64,10 +64,13 @@ void OtlpGrpcTransport::send(std::shared_ptr<const std::string> request, Done do
                       std::lock_guard<std::mutex> lock(self->mu_);
                       self->active_.erase(call);
                     }
-                    boost::asio::post(self->io_->context(), [done = std::move(done), r = std::move(r)]() mutable {
-                      done(std::move(r));
-                    });
                     self->cv_.notify_all();
+                    // The last references to the call (its ClientContext) and to this transport
+                    // (its channel) are dropped on the IoThread, never on a gRPC thread: tearing
+                    // a channel down from inside one of its own callbacks is not safe.
+                    auto* io = &self->io_->context();
+                    boost::asio::post(*io, [done = std::move(done), r = std::move(r), self = std::move(self),
+                                            call_ptr = std::move(call_ptr)]() mutable { done(std::move(r)); });
                   });
 }
 
