@@ -33,8 +33,11 @@ RESOURCE = [["log_name", "MeshAccessLog"], ["zone_name", "zone-1"], ["cluster_na
             ["kuma.workload", "kri_wl_default_zone-1_kuma-demo_backend_"]]
 
 
-def generate(proto_dir):
-    gen = tempfile.mkdtemp(prefix="meshlog-otlp-py-")
+def generate(proto_dir, gen=None):
+    if gen:
+        os.makedirs(gen, exist_ok=True)
+    else:
+        gen = tempfile.mkdtemp(prefix="meshlog-otlp-py-")
     protos = [os.path.relpath(p, proto_dir) for p in glob.glob(os.path.join(proto_dir, "**/*.proto"), recursive=True)]
     subprocess.run(["protoc", "-I", proto_dir, "-I", "/usr/include", "--python_out", gen] + protos, check=True)
     sys.path.insert(0, gen)
@@ -216,8 +219,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--script", default="ok")
     ap.add_argument("--proto-dir", default=os.path.join(os.path.dirname(__file__), "..", "..", "proto"))
+    ap.add_argument("--gen-dir", help="where to put the generated Python modules (default: a new temp dir)")
     args = ap.parse_args()
-    generate(os.path.abspath(args.proto_dir))
+    generate(os.path.abspath(args.proto_dir), args.gen_dir)
     r = Receiver(args)
     if args.protocol == "grpc":
         r.serve_grpc(args.port)

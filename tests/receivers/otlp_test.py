@@ -65,7 +65,7 @@ def main():
     def start_receiver(i):
         p = subprocess.Popen([sys.executable, os.path.join(HERE, "otlp_receiver.py"), "--protocol", a.protocol,
                               "--port", str(port), "--path", path, "--out", f"{work}/events.{i}",
-                              "--script", script])
+                              "--script", script, "--gen-dir", f"{work}/gen.{i}"])
         procs.append(p)
         wait_port(port)
         return p
