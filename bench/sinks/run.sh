@@ -4,6 +4,7 @@
 #
 #   bench/sinks/run.sh            # builds the release targets it needs, then runs everything
 #   SKIP_BUILD=1 bench/sinks/run.sh
+#   ONLY_SOCAT=1 SKIP_BUILD=1 bench/sinks/run.sh   # only the socat runs (2, 3)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$ROOT/build/release/src/sink
@@ -15,8 +16,8 @@ fi
 echo "== $(date -u +%FT%TZ) $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== 1. In-process receivers (Google Benchmark)"
-"$B/netsink_tcp_sink_benchmark" --benchmark_min_time=2
-"$B/netsink_otlp_sink_benchmark" --benchmark_min_time=2
+[ -n "${ONLY_SOCAT:-}" ] || "$B/netsink_tcp_sink_benchmark" --benchmark_min_time=2
+[ -n "${ONLY_SOCAT:-}" ] || "$B/netsink_otlp_sink_benchmark" --benchmark_min_time=2
 
 work=$(mktemp -d /tmp/meshlog-bench-sinks.XXXXXX)
 trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
@@ -25,7 +26,7 @@ socat_run() {  # $1 = title, rest = driver args
   shift
   local port
   port=$(/usr/bin/python3 "$ROOT/tests/receivers/free_port.py")
-  socat -u TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr OPEN:"$work/out",creat,trunc &
+  socat -u -b 1048576 TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,rcvbuf=4194304 OPEN:"$work/out",creat,trunc &
   sleep 0.3
   "$B/meshlog_netsink_driver" tcp --address "127.0.0.1:$port" --count 2000000 --drain-ms 60000 "$@"
   wait
