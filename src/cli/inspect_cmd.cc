@@ -11,10 +11,9 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "policy/load.h"
-#include "policy/validate.h"
 #include "rules/engine.h"
 #include "rules/report.h"
+#include "rules/world.h"
 
 namespace meshlog::cli {
 namespace {
@@ -28,28 +27,13 @@ struct InspectArgs {
 };
 
 int RunInspect(const InspectArgs& args) {
-  const policy::DecodeResult decoded = policy::LoadPaths(args.resources);
-  bool invalid = false;
-  for (const auto& e : decoded.errors) {
-    std::cerr << e.ToString() << "\n";
-    invalid = true;
-  }
-  for (const auto& doc : decoded.documents) {
-    const policy::ValidationReport report = policy::ValidateDocument(doc);
-    const policy::ResourceMeta& meta = doc.meta();
-    const std::string prefix =
-        meta.source.path + ": " + (meta.type_name.empty() ? "<unknown>" : meta.type_name) + "/" + meta.name + ": ";
-    for (const auto& v : report.violations) {
-      std::cerr << prefix << (v.field.empty() ? "" : v.field + ": ") << v.message << "\n";
-      invalid = true;
-    }
-  }
-  if (invalid) {
+  const rules::LoadedWorld world = rules::LoadWorld(args.resources);
+  if (!world.ok()) {
+    for (const auto& e : world.errors) std::cerr << e << "\n";
     std::cerr << "meshlog inspect: the resources are invalid (see `meshlog validate`); nothing computed\n";
     return 2;
   }
-
-  const rules::Engine engine(policy::CollectResources(decoded));
+  const rules::Engine& engine = *world.engine;
   const policy::DataplaneResource* dp = engine.FindDataplane(args.mesh, args.dataplane);
   if (dp == nullptr) {
     std::cerr << "meshlog inspect: dataplane \"" << args.dataplane << "\" not found in mesh \"" << args.mesh

@@ -17,6 +17,7 @@
 //   compiled.value()->format(info, out);   // "[2018-04-03T23:06:09.123Z] default\n"
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,7 +87,8 @@ class Compiled {
 Compiled<FormatterPtr> CompilePlain(std::string_view format, OmitEmptyValues omit_empty_values);
 
 // JSON format from Kuma's ordered key/value list: Envoy's typed JSON (keys sorted bytewise, compact,
-// single-operator values typed), always valid JSON, followed by exactly one "\n".
+// single-operator values typed), always valid JSON, followed by exactly one "\n". Like Kuma, bind
+// the %KUMA_*% placeholders in the VALUES (not the keys) with BindKumaPlaceholders first.
 // Duplicate keys: the last one wins (Kuma builds a protobuf Struct from the list).
 using JsonFields = std::vector<std::pair<std::string, std::string>>;
 Compiled<FormatterPtr> CompileJson(const JsonFields& fields, OmitEmptyValues omit_empty_values);

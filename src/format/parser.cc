@@ -9,6 +9,29 @@ namespace {
 inline bool IsCommandChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// Bytes RE2's '.' (UTF-8 mode, no dot_nl) consumes at f[k]: one character of (loosely checked)
+// UTF-8, never '\n'. 0 = '.' cannot match here.
+size_t DotLength(std::string_view f, size_t k) {
+  const auto b = static_cast<unsigned char>(f[k]);
+  if (b == '\n') return 0;
+  if (b < 0x80) return 1;
+  size_t n = 0;
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+  } else {
+    return 0;
+  }
+  if (k + n > f.size()) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((static_cast<unsigned char>(f[k + i]) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
 struct Match {
   size_t end = 0;  // one past the closing '%'
   std::string_view length;
@@ -58,13 +81,18 @@ std::optional<ParsedFormat> ParseFormat(std::string_view f, std::string* error) 
     std::string_view sub;
     std::optional<Match> m;
     if (j < f.size() && f[j] == '(') {
-      for (size_t k = j + 1; k < f.size() && f[k] != '\n'; ++k) {
-        if (f[k] != ')') continue;
-        m = MatchTail(f, k + 1);
-        if (m) {
-          sub = f.substr(j + 1, k - j - 1);
-          break;
+      size_t k = j + 1;
+      while (k < f.size()) {
+        if (f[k] == ')') {
+          m = MatchTail(f, k + 1);
+          if (m) {
+            sub = f.substr(j + 1, k - j - 1);
+            break;
+          }
         }
+        const size_t step = DotLength(f, k);
+        if (step == 0) break;  // '.' cannot cross a line feed or invalid UTF-8
+        k += step;
       }
     } else {
       m = MatchTail(f, j);

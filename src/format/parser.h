@@ -2,8 +2,8 @@
 //
 // Envoy's format-string grammar (formatter.md section 1): literals, "%%", and commands matching
 // ^%((?:[A-Z]|[0-9]|_)+)(?:\((.*?)\))?(?::([0-9]+))?% at each '%' (RE2 semantics: the subcommand
-// is the SHORTEST text up to a ')' that is followed by '%' or ':<digits>%', and cannot contain a
-// line feed). The result is a list of Pieces, each "literal text, then optionally one operator",
+// is the SHORTEST text up to a ')' that is followed by '%' or ':<digits>%', and, RE2's '.' being
+// UTF-8 and not matching newlines, cannot contain a line feed or invalid UTF-8). The result is a list of Pieces, each "literal text, then optionally one operator",
 // built once at configuration time.
 //
 // Example:

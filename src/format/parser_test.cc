@@ -100,6 +100,16 @@ TEST(ParserTest, SubcommandCannotContainLineFeed) {
             "Incorrect configuration: %REQ(a\nb)%. Couldn't find valid command at position 0");
 }
 
+TEST(ParserTest, SubcommandMustBeUtf8) {
+  TestRequest r;
+  r.req.add("x-\xce\xbb", "lambda");
+  EXPECT_EQ(RenderPlain("%REQ(x-\xce\xbb)%", r.info), "lambda");
+  EXPECT_EQ(PlainError("%REQ(x\xff)%"),
+            "Incorrect configuration: %REQ(x\xff)%. Couldn't find valid command at position 0");
+  // Literal text may hold any bytes.
+  EXPECT_EQ(RenderPlain("\xff%PROTOCOL%", r.info), "\xffHTTP/1.1");
+}
+
 TEST(ParserTest, LengthTruncatesBytes) {
   TestRequest r;
   EXPECT_EQ(RenderPlain("%REQ(:path):4%", r.info), "/bar");

@@ -166,6 +166,7 @@ class ValueBuilder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    last_scalar_is_merge_key_ = false;
     Value v;
     v.mark = ToMark(mark);
     Complete(std::move(v), anchor, "null", 1);
@@ -176,6 +177,7 @@ class ValueBuilder : public YAML::EventHandler {
     if (it == anchors_.end()) throw ConvertError("alias refers to an anchor that is not complete", ToMark(mark));
     const size_t nodes = it->second.second;
     Charge(nodes, mark);
+    last_scalar_is_merge_key_ = false;
     Value copy = it->second.first;
     Complete(std::move(copy), 0, KeyText(it->second.first), nodes);
   }
@@ -191,6 +193,7 @@ class ValueBuilder : public YAML::EventHandler {
       v = ResolvePlainScalar(value);
     }
     v.mark = ToMark(mark);
+    last_scalar_is_merge_key_ = tag == "?" && value == "<<";
     Complete(std::move(v), anchor, value, 0);
   }
 
@@ -210,6 +213,7 @@ class ValueBuilder : public YAML::EventHandler {
     YAML::anchor_t anchor = 0;
     size_t nodes = 1;  // size of the subtree, for alias accounting
     bool have_key = false;
+    bool merge = false;  // the pending key is a plain `<<`
     std::string key;
   };
 
@@ -268,11 +272,30 @@ class ValueBuilder : public YAML::EventHandler {
     if (!parent.have_key) {
       if (collection) throw ConvertError("mapping keys must be scalars", v.mark);
       parent.key = raw;
+      parent.merge = last_scalar_is_merge_key_;
       parent.have_key = true;
       return;
     }
     parent.have_key = false;
     auto& members = parent.value.mutable_object_members();
+    if (parent.merge) {
+      // YAML merge key (`<<: *anchor` or `<<: [*a, *b]`): copy the keys not already present.
+      parent.merge = false;
+      parent.key.clear();
+      auto merge_one = [&](const Value& src) {
+        if (!src.is_object()) throw ConvertError("map merge requires a mapping or a list of mappings", v.mark);
+        for (const auto& m : src.object_members()) {
+          auto found = std::find_if(members.begin(), members.end(), [&](const Value::Member& e) { return e.key == m.key; });
+          if (found == members.end()) members.push_back(m);
+        }
+      };
+      if (v.is_array()) {
+        for (const Value& item : v.array_items()) merge_one(item);
+      } else {
+        merge_one(v);
+      }
+      return;
+    }
     // Duplicate keys: the last one wins (go-yaml v2 / JSON decoders), at the first position.
     auto it = std::find_if(members.begin(), members.end(), [&](const Value::Member& m) { return m.key == parent.key; });
     if (it != members.end()) {
@@ -289,6 +312,7 @@ class ValueBuilder : public YAML::EventHandler {
   std::map<YAML::anchor_t, std::pair<Value, size_t>> anchors_;
   Value root_;
   bool has_root_ = false;
+  bool last_scalar_is_merge_key_ = false;
 };
 
 // ------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
-  if (size < 512) {
+  if (size < 256) {
     (void)meshlog::policy::IsGovalidatorURL(text);
     (void)meshlog::policy::IsGovalidatorFilePath(text);
     (void)meshlog::policy::IsGoJSON(text);

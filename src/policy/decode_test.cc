@@ -355,6 +355,37 @@ TEST(DecodeTest, AnchorsAndAliasesAreExpanded) {
   EXPECT_EQ(v.Find("again")->array_items().size(), 2u);
 }
 
+TEST(DecodeTest, MergeKeysCopyMissingKeys) {
+  DecodeResult r = Decode(R"(type: MeshAccessLog
+name: merged
+spec:
+  to:
+  - targetRef: {kind: Mesh}
+    default:
+      backends:
+      - &stdout
+        type: File
+        file: {path: /dev/stdout}
+      - <<: *stdout
+        file: {path: /tmp/other.log}
+)");
+  ASSERT_THAT(r.errors, IsEmpty());
+  ASSERT_THAT(r.documents[0].schema_violations, IsEmpty());
+  const auto& backends = *(*Mal(r).spec.to)[0].default_conf.backends;
+  ASSERT_EQ(backends.size(), 2u);
+  EXPECT_EQ(backends[1].type, BackendType::kFile);
+  EXPECT_EQ(backends[1].file->path, "/tmp/other.log");  // explicit key wins over the merged one
+  std::vector<SourceError> errors;
+  auto docs = ParseYamlDocuments("a: {x: 1}\nb: {y: 2}\nc:\n  <<: [*a_, *b_]\n", "t.yaml", errors);
+  EXPECT_FALSE(errors.empty());  // unknown anchors are a syntax error
+  errors.clear();
+  docs = ParseYamlDocuments("a: &a {x: 1}\nb: &b {y: 2, x: 3}\nc:\n  <<: [*a, *b]\n  z: 0\n'<<': q\n", "t.yaml", errors);
+  ASSERT_THAT(errors, IsEmpty());
+  const Value& c = *docs.at(0).value.Find("c");
+  EXPECT_EQ(c.ToCanonicalJson(), R"({"x":1,"y":2,"z":0})");
+  EXPECT_EQ(*docs.at(0).value.Find("<<"), Value::String("q"));  // a quoted << is an ordinary key
+}
+
 TEST(DecodeTest, DuplicateKeysLastWins) {
   std::vector<SourceError> errors;
   auto docs = ParseYamlDocuments("a: 1\na: 2\n", "t.yaml", errors);
@@ -826,6 +857,79 @@ spec: {}
   EXPECT_EQ(set.mesh_gateways.size(), 1u);
   EXPECT_EQ(set.mesh_multi_zone_services.size(), 1u);
   EXPECT_EQ(set.mesh_open_telemetry_backends.size(), 2u);
+}
+
+TEST(DecodeTest, KubernetesLegacyKindsUseSpecAndTopLevelMesh) {
+  DecodeResult r = Decode(R"(apiVersion: kuma.io/v1alpha1
+kind: Dataplane
+mesh: payments
+metadata:
+  name: web-5d8f
+  namespace: kuma-demo
+  labels: {app: web}
+spec:
+  networking:
+    address: 10.244.0.7
+    inbound:
+    - port: 8080
+      tags: {kuma.io/service: web_kuma-demo_svc_8080}
+    health: {ready: true}
+---
+apiVersion: kuma.io/v1alpha1
+kind: MeshGateway
+mesh: default
+metadata:
+  name: edge
+spec:
+  selectors:
+  - match: {kuma.io/service: edge_kuma-demo_svc}
+  conf:
+    listeners:
+    - {port: 8080, protocol: HTTP}
+)");
+  ASSERT_THAT(r.errors, IsEmpty());
+  for (const auto& d : r.documents) EXPECT_THAT(d.schema_violations, IsEmpty());  // unknown `health` tolerated
+  const auto& dp = std::get<DataplaneResource>(r.documents[0].resource);
+  EXPECT_EQ(dp.meta.mesh, "payments");
+  EXPECT_EQ(dp.meta.namespace_, "kuma-demo");
+  EXPECT_EQ(dp.spec.address, "10.244.0.7");
+  EXPECT_EQ(dp.spec.inbound.at(0).tags.at("kuma.io/service"), "web_kuma-demo_svc_8080");
+  const auto& gw = std::get<MeshGatewayResource>(r.documents[1].resource);
+  EXPECT_EQ(gw.spec.listeners.at(0).hostname, "*");
+  EXPECT_EQ(gw.spec.listeners.at(0).protocol, "HTTP");
+}
+
+TEST(DecodeTest, KubernetesMeshLabelWinsOverTopLevelMesh) {
+  DecodeResult r = Decode("apiVersion: kuma.io/v1alpha1\nkind: MeshService\nmesh: a\nmetadata:\n  name: s\n  labels: {kuma.io/mesh: b}\nspec: {}\n");
+  EXPECT_EQ(r.documents.at(0).meta().mesh, "b");
+}
+
+TEST(DecodeTest, KubernetesStrictTopLevelForMeshAccessLog) {
+  DecodeResult r = Decode("apiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\nmetadata: {name: x}\nspce: {}\nspec: {to: []}\n");
+  EXPECT_THAT(r.documents.at(0).schema_violations, ElementsAre(Violation{"spce", "unknown field \"spce\""}));
+}
+
+TEST(DecodeTest, MoreYamlNumberForms) {
+  std::vector<SourceError> errors;
+  auto docs = ParseYamlDocuments("a: 0x\nb: +12\nc: -0b101\nd: 0o17\ne: .5\nf: 1.\ng: 1_0.5\nh: 12abc\ni: '-'\n", "t.yaml", errors);
+  ASSERT_THAT(errors, IsEmpty());
+  const Value& v = docs.at(0).value;
+  EXPECT_EQ(*v.Find("a"), Value::String("0x"));
+  EXPECT_EQ(*v.Find("b"), Value::Int(12));
+  EXPECT_EQ(*v.Find("c"), Value::Int(-5));
+  EXPECT_EQ(*v.Find("d"), Value::Int(15));
+  EXPECT_EQ(*v.Find("e"), Value::Double(0.5));
+  EXPECT_EQ(*v.Find("f"), Value::Double(1.0));
+  EXPECT_EQ(*v.Find("g"), Value::Double(10.5));
+  EXPECT_EQ(*v.Find("h"), Value::String("12abc"));
+  EXPECT_EQ(*v.Find("i"), Value::String("-"));
+}
+
+TEST(DecodeTest, NullOtelBodyIsNoBody) {
+  DecodeResult r = Decode("type: MeshAccessLog\nname: x\nspec:\n  rules:\n  - default:\n      backends:\n"
+                          "      - type: OpenTelemetry\n        openTelemetry: {endpoint: 'c:4317', body: }\n");
+  ASSERT_THAT(r.documents.at(0).schema_violations, IsEmpty());
+  EXPECT_FALSE((*(*Mal(r).spec.rules)[0].default_conf.backends)[0].open_telemetry->body.has_value());
 }
 
 TEST(DecodeTest, DisplayNameLabel) {

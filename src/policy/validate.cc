@@ -239,7 +239,29 @@ bool IsGovalidatorDNSName(const std::string& s) {
   return !IsGoIP(s) && kDNSName.FullMatch(s);
 }
 
+// validateIdentifier of pkg/core/resources/apis/mesh/meta_validator.go.
+void ValidateIdentifier(ValidationErrors& err, const std::string& field, const std::string& id, bool backward_compat) {
+  static const Regex kIdentifier(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
+  if (id.empty()) {
+    err.AddViolation(field, "cannot be empty");
+  } else if (id.size() > 253) {
+    err.AddViolation(field, "value length must less or equal 253");
+  } else if (backward_compat ? !IsKumaNameCharset(id) : !kIdentifier.FullMatch(id)) {
+    err.AddViolation(field, backward_compat
+                                ? "invalid characters. Valid characters are numbers, lowercase latin letters and '-', '_', '.' symbols."
+                                : "invalid characters. A lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                                  "characters, '-' or '.', and must start and end with an alphanumeric character");
+  }
+}
+
 }  // namespace
+
+std::vector<Violation> ValidateUniversalMeta(const ResourceMeta& meta) {
+  ValidationErrors err;
+  ValidateIdentifier(err, "name", meta.name, /*backward_compat=*/false);
+  ValidateIdentifier(err, "mesh", meta.mesh, /*backward_compat=*/true);
+  return err.violations();
+}
 
 ValidationErrors ValidateTargetRef(const TargetRef& ref, const TargetRefOptions& opts) {
   ValidationErrors err;
@@ -476,6 +498,11 @@ ValidationReport ValidateDocument(const DecodedDocument& doc) {
     report.violations = ValidateMeshAccessLog(mal->spec);
   } else if (const auto* motb = std::get_if<MeshOpenTelemetryBackendResource>(&doc.resource)) {
     report.violations = ValidateMeshOpenTelemetryBackend(motb->spec);
+  }
+  // Kuma's API server checks the name and mesh of Universal resources after the spec is valid.
+  const ResourceMeta& meta = doc.meta();
+  if (report.violations.empty() && meta.form == ResourceForm::kUniversal && meta.type != ResourceType::kOther) {
+    report.violations = ValidateUniversalMeta(meta);
   }
   return report;
 }

@@ -7,9 +7,10 @@
 //   MeshAccessLogDeprecations  its Deprecations() warnings (deprecated.go)
 //   ValidateTargetRef / ValidateMatch  pkg/core/resources/apis/mesh/validators.go
 //   ValidateMeshOpenTelemetryBackend   meshopentelemetrybackend validator (endpoint/path/port rules)
+//   ValidateUniversalMeta   name/mesh of Universal resources (meta_validator.go)
 //   ValidateDocument        what `meshlog validate` reports for one decoded document: the schema
 //                           violations if there are any (Kuma stops there), else the Go-level ones,
-//                           plus warnings.
+//                           else (Universal) the name/mesh checks; plus warnings.
 //
 // Example:
 //   MeshAccessLogSpec spec;                      // no targetRef, no to/from/rules
@@ -46,6 +47,10 @@ std::vector<std::string> MeshAccessLogDeprecations(const MeshAccessLogSpec& spec
 
 // MeshOpenTelemetryBackend validation, fields rooted at "spec".
 std::vector<Violation> ValidateMeshOpenTelemetryBackend(const MeshOpenTelemetryBackendSpec& spec);
+
+// Universal resource metadata (pkg/core/resources/apis/mesh/meta_validator.go, applied by Kuma's
+// API server once the spec is valid): `name` must be an RFC 1123 subdomain, `mesh` may also use '_'.
+std::vector<Violation> ValidateUniversalMeta(const ResourceMeta& meta);
 
 struct ValidationReport {
   std::vector<Violation> violations;

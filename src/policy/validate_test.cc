@@ -36,8 +36,6 @@ ValidationReport Check(std::string_view spec_yaml) {
 
 std::vector<Violation> V(std::string_view spec_yaml) { return Check(spec_yaml).violations; }
 
-constexpr std::string_view kFile = "- type: File\n  file:\n    path: /dev/stdout\n";
-
 // ---------------- valid policies ----------------
 
 TEST(ValidateMalTest, SeedExamplesAreValid) {
@@ -597,6 +595,36 @@ TEST(ValidateDocumentTest, OtherKindsAndWarnings) {
   EXPECT_TRUE(mesh.valid());
   EXPECT_THAT(mesh.warnings, ElementsAre("resource type \"Mesh\" is not interpreted by meshlog; not validated"));
   EXPECT_TRUE(ValidateDocument(r.documents.at(1)).valid());
+}
+
+TEST(ValidateMetaTest, UniversalNameAndMesh) {
+  auto check = [](std::string_view name, std::string_view mesh) {
+    DecodeResult r = DecodeYaml("type: MeshAccessLog\nname: '" + std::string(name) + "'\nmesh: '" + std::string(mesh) +
+                                    "'\nspec:\n  to:\n  - targetRef: {kind: Mesh}\n    default: {backends: []}\n",
+                                "t.yaml");
+    return ValidateDocument(r.documents.at(0)).violations;
+  };
+  EXPECT_THAT(check("a.b-c", "my_mesh"), IsEmpty());
+  EXPECT_THAT(check("Frontend", "default"),
+              ElementsAre(Violation{"name",
+                                    "invalid characters. A lowercase RFC 1123 subdomain must consist of lower case "
+                                    "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"}));
+  EXPECT_THAT(check("a_b", "Mesh!"),
+              ElementsAre(Violation{"name",
+                                    "invalid characters. A lowercase RFC 1123 subdomain must consist of lower case "
+                                    "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"},
+                          Violation{"mesh", "invalid characters. Valid characters are numbers, lowercase latin letters and '-', '_', '.' symbols."}));
+  EXPECT_THAT(check("", ""), ElementsAre(Violation{"name", "cannot be empty"}, Violation{"mesh", "cannot be empty"}));
+  EXPECT_THAT(check(std::string(254, 'a'), "default"), ElementsAre(Violation{"name", "value length must less or equal 253"}));
+}
+
+TEST(ValidateMetaTest, OnlyAfterASpecWithoutViolationsAndOnlyUniversal) {
+  DecodeResult r = DecodeYaml("type: MeshAccessLog\nname: Bad\nspec: {}\n---\napiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\n"
+                              "metadata: {name: Bad_Name}\nspec: {to: [{targetRef: {kind: Mesh}, default: {backends: []}}]}\n",
+                              "t.yaml");
+  EXPECT_THAT(ValidateDocument(r.documents.at(0)).violations,
+              ElementsAre(Violation{"spec", "at least one of 'from', 'to' or 'rules' has to be defined"}));
+  EXPECT_THAT(ValidateDocument(r.documents.at(1)).violations, IsEmpty());  // Kubernetes names are not Kuma's to check
 }
 
 TEST(ValidateMotbTest, EndpointRules) {

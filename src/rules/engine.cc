@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <set>
 #include <tuple>
@@ -84,13 +85,37 @@ int OriginOrder(const StringMap& labels) {
   return 2;
 }
 
-int RoleOrder(const StringMap& labels) {
-  const std::string* r = Label(labels, "kuma.io/policy-role");
-  if (r == nullptr || *r == "system") return 1;
-  if (*r == "producer") return 2;
-  if (*r == "consumer") return 3;
-  if (*r == "workload-owner") return 4;
-  return 1;
+constexpr std::string_view kSystemNamespace = "kuma-system";
+
+// Kuma's ComputePolicyRole (policy.md §2.5) for a policy without a `kuma.io/policy-role` label:
+// Universal and system-namespace policies are `system`; namespaced Kubernetes policies with `from`
+// or with neither `to` nor `from` are `workload-owner`; all `to` items MeshService/MeshHTTPRoute
+// by name in the same (or omitted) namespace => `producer`; otherwise `consumer` (a mix, which
+// Kuma rejects at admission, is treated as consumer).
+std::string ComputedRole(const MeshAccessLogResource& mal) {
+  if (const std::string* r = Label(mal.meta.labels, "kuma.io/policy-role")) return *r;
+  const auto& ns = mal.meta.namespace_;
+  if (mal.meta.form != policy::ResourceForm::kKubernetes || !ns || ns->empty() || *ns == kSystemNamespace) {
+    return "system";
+  }
+  const auto& spec = mal.spec;
+  const bool has_to = spec.to && !spec.to->empty();
+  const bool has_from = spec.from && !spec.from->empty();
+  if (has_from || !has_to) return "workload-owner";
+  for (const auto& to : *spec.to) {
+    const TargetRef& t = to.target_ref;
+    const bool producer_item = (t.kind == TargetRefKind::kMeshService || t.kind == TargetRefKind::kMeshHTTPRoute) &&
+                               t.name && !t.labels && (!t.namespace_ || *t.namespace_ == *ns);
+    if (!producer_item) return "consumer";
+  }
+  return "producer";
+}
+
+int RoleOrder(std::string_view role) {
+  if (role == "producer") return 2;
+  if (role == "consumer") return 3;
+  if (role == "workload-owner") return 4;
+  return 1;  // system, missing or unknown
 }
 
 // Real-resource `to` kind order (§3.4 b).
@@ -409,10 +434,10 @@ class MeshIndex {
   std::string ServiceProtocol(const std::string& service, const StringMap& outbound_tags) const;
   void AddLogs(const PolicyInfo& p, std::string entry, const policy::Conf& conf,
                const std::optional<policy::Match>& match, bool inbound, const format::KumaValues& kuma,
-               const std::string& protocol, const ListenerInfo& listener, const ComputeOptions& options,
-               std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const;
+               const std::string& protocol, const ComputeOptions& options, std::vector<AccessLogConfig>& logs,
+               std::set<std::string>& warnings) const;
   void AddInboundLogs(const std::vector<const Applied*>& policies, const format::KumaValues& kuma,
-                      const std::string& protocol, const ListenerInfo& listener, const ComputeOptions& options,
+                      const std::string& protocol, const ComputeOptions& options,
                       std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const;
 
   std::string mesh_;
@@ -512,7 +537,7 @@ void MeshIndex::IndexPolicies() {
     p.shadow = LabelOr(meta.labels, "kuma.io/effect") == "shadow";
     p.ns = meta.namespace_.value_or("");
     if (LabelOr(meta.labels, "kuma.io/origin") == "zone") p.zone = LabelOr(meta.labels, "kuma.io/zone");
-    const int role = RoleOrder(meta.labels);
+    const int role = RoleOrder(ComputedRole(p.mal));
     if (role >= 3 && meta.namespace_) p.namespace_restriction = meta.namespace_;
     if (p.mal.spec.to) {
       for (const auto& to : *p.mal.spec.to) {
@@ -855,7 +880,7 @@ void MeshIndex::Select(const DpFacts& f, const ComputeOptions& options, std::vec
 
 void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Conf& conf,
                         const std::optional<policy::Match>& match, bool inbound, const format::KumaValues& kuma,
-                        const std::string& protocol, const ListenerInfo& listener, const ComputeOptions& options,
+                        const std::string& protocol, const ComputeOptions& options,
                         std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const {
   if (!conf.backends) return;
   const std::string_view default_format =
@@ -922,6 +947,9 @@ void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Co
         log.backend.endpoint = NormaliseOtelEndpoint(o.endpoint);
         log.backend.otel_protocol = "grpc";
       }
+      log.backend.resource_attributes.emplace_back("kuma.mesh", kuma.mesh);
+      if (!kuma.zone.empty()) log.backend.resource_attributes.emplace_back("kuma.zone", kuma.zone);
+      if (!kuma.workload.empty()) log.backend.resource_attributes.emplace_back("kuma.workload", kuma.workload);
       // Body: default = the default format WITHOUT "\n"; else the configured AnyValue (§4.8).
       format::OtelValue body_template;
       if (o.body) {
@@ -988,15 +1016,13 @@ void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Co
     }
     logs.push_back(std::move(log));
   }
-  (void)listener;
 }
 
 // Inbound fan-out (§3.5): every rule (or from entry) of every selecting policy, policies in
 // priority order, then stable-sorted by match specificity; one access log per backend.
 void MeshIndex::AddInboundLogs(const std::vector<const Applied*>& policies, const format::KumaValues& kuma,
-                               const std::string& protocol, const ListenerInfo& listener,
-                               const ComputeOptions& options, std::vector<AccessLogConfig>& logs,
-                               std::set<std::string>& warnings) const {
+                               const std::string& protocol, const ComputeOptions& options,
+                               std::vector<AccessLogConfig>& logs, std::set<std::string>& warnings) const {
   struct InRule {
     int specificity;
     const PolicyInfo* policy;
@@ -1036,7 +1062,7 @@ void MeshIndex::AddInboundLogs(const std::vector<const Applied*>& policies, cons
   std::stable_sort(rules.begin(), rules.end(),
                    [](const InRule& x, const InRule& y) { return x.specificity < y.specificity; });
   for (const InRule& r : rules) {
-    AddLogs(*r.policy, r.entry, *r.conf, r.match, true, kuma, protocol, listener, options, logs, warnings);
+    AddLogs(*r.policy, r.entry, *r.conf, r.match, true, kuma, protocol, options, logs, warnings);
   }
 }
 
@@ -1156,11 +1182,11 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     return w;
   };
   auto emit_to = [&](Winner w, const format::KumaValues& kuma, const std::string& protocol,
-                     const ListenerInfo& info, std::vector<AccessLogConfig>& logs) {
+                     std::vector<AccessLogConfig>& logs) {
     if (w.policy == nullptr) return;
     const policy::To& to = (*w.policy->mal.spec.to)[w.to_index];
     AddLogs(*w.policy, "to[" + std::to_string(w.to_index) + "]", to.default_conf, std::nullopt, false, kuma, protocol,
-            info, options, logs, warnings);
+            options, logs, warnings);
   };
 
   // ---- inbound listeners ----
@@ -1176,7 +1202,7 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     for (const Applied& a : applied) {
       if (a.inbound[i]) pols.push_back(&a);
     }
-    AddInboundLogs(pols, inbound_values, l.info.protocol, l.info, options, l.access_logs, warnings);
+    AddInboundLogs(pols, inbound_values, l.info.protocol, options, l.access_logs, warnings);
     out.listeners.push_back(std::move(l));
   }
 
@@ -1262,12 +1288,12 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
             if (w.policy == nullptr || w.key() < c.key()) w = c;
           }
         }
-        emit_to(Winner{w.policy, w.to_index}, l.info.kuma, protocol, l.info, l.access_logs);
+        emit_to(Winner{w.policy, w.to_index}, l.info.kuma, protocol, l.access_logs);
       } else {
         const std::string service = LabelOr(ob.tags, kServiceTag);
         l.info.protocol = ServiceProtocol(service, ob.tags);
         l.info.kuma.destination_service = service;
-        emit_to(legacy_winner(service, dp_mesh_winner), l.info.kuma, l.info.protocol, l.info, l.access_logs);
+        emit_to(legacy_winner(service, dp_mesh_winner), l.info.kuma, l.info.protocol, l.access_logs);
       }
       out.listeners.push_back(std::move(l));
     }
@@ -1290,8 +1316,8 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     for (const Applied& a : applied) {
       if (a.gateway_port[i]) pols.push_back(&a);
     }
-    emit_to(legacy_mesh_winner(pols), l.info.kuma, l.info.protocol, l.info, l.access_logs);
-    AddInboundLogs(pols, inbound_values, l.info.protocol, l.info, options, l.access_logs, warnings);
+    emit_to(legacy_mesh_winner(pols), l.info.kuma, l.info.protocol, l.access_logs);
+    AddInboundLogs(pols, inbound_values, l.info.protocol, options, l.access_logs, warnings);
     out.listeners.push_back(std::move(l));
   }
 
@@ -1306,7 +1332,7 @@ DataplaneConfig MeshIndex::Compute(const DataplaneResource& dp, const ComputeOpt
     l.info.protocol = "tcp";
     l.info.kuma = outbound_values;
     l.info.kuma.destination_service = "external";
-    emit_to(legacy_winner("pass_through", dp_mesh_winner), l.info.kuma, "tcp", l.info, l.access_logs);
+    emit_to(legacy_winner("pass_through", dp_mesh_winner), l.info.kuma, "tcp", l.access_logs);
     out.listeners.push_back(std::move(l));
   }
 

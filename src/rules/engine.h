@@ -14,7 +14,7 @@
 //     another, so recomputing a changed dataplane is a single Compute() call (Engine is immutable
 //     and Compute is const: safe to call from several threads).
 //
-// Example:
+// Example (rules/world.h's LoadWorld does the loading + validation + Engine construction):
 //   policy::ResourceSet world = policy::CollectResources(policy::LoadPaths({"mesh/"}));
 //   rules::Engine engine(world);
 //   const policy::DataplaneResource* dp = engine.FindDataplane("default", "web-1");
@@ -72,6 +72,9 @@ struct BackendConfig {
   std::string endpoint;       // "host:port"
   std::string otel_protocol;  // "grpc" | "http"
   std::string backend_ref;    // name of the MeshOpenTelemetryBackend used, "" for inline endpoint
+  // OTLP resource attributes (policy.md §4.8): kuma.mesh, then kuma.zone and kuma.workload when
+  // the dataplane has them.
+  std::vector<std::pair<std::string, std::string>> resource_attributes;
   bool operator==(const BackendConfig&) const = default;
 };
 

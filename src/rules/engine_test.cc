@@ -101,6 +101,11 @@ std::string ToMesh(const std::string& path) {
          path + "}\n";
 }
 
+std::string ToSvc(const std::string& svc, const std::string& path) {
+  return "  to:\n  - targetRef: {kind: MeshService, name: " + svc +
+         "}\n    default:\n      backends:\n      - type: File\n        file: {path: " + path + "}\n";
+}
+
 // ---- listeners and placeholder values (§4.2) ------------------------------------------------------
 
 TEST(Listeners, SidecarInboundOutboundInOrderWithProtocolsAndValues) {
@@ -235,6 +240,40 @@ networking:
   ASSERT_THAT(logs, SizeIs(2));
   EXPECT_EQ(logs[0].format.plain, "default zone-1 kri_wl_default_zone-1_kuma-demo_backend_\n");
   EXPECT_EQ(logs[1].format.plain, "127.0.0.1:0 127.0.0.1 backend other-service-tcp OUTBOUND\n");
+}
+
+TEST(Placeholders, OtelWorkloadIdentity) {
+  // golden outbound_otel_workload_identity: body, attributes (keys too) and resource attributes.
+  Fixture f(std::string(R"(
+type: Dataplane
+name: backend
+mesh: default
+labels: {kuma.io/zone: zone-1, k8s.kuma.io/namespace: kuma-demo, kuma.io/workload: backend}
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: 17777
+    tags: {kuma.io/service: backend}
+  outbound:
+  - port: 37777
+    tags: {kuma.io/service: other-service-tcp}
+)") + Mal("wl", R"(  to:
+  - targetRef: {kind: Mesh}
+    default:
+      backends:
+      - type: OpenTelemetry
+        openTelemetry:
+          endpoint: otel-collector
+          body: {stringValue: "%KUMA_MESH% %KUMA_ZONE% %KUMA_WORKLOAD%"}
+          attributes: [{key: static.zone, value: "%KUMA_ZONE%"}]
+)"));
+  const auto& log = f.L(kOutTcp).access_logs.at(0);
+  EXPECT_EQ(log.format.otel_body, format::OtelValue::String("default zone-1 kri_wl_default_zone-1_kuma-demo_backend_"));
+  EXPECT_THAT(log.format.otel_attributes, ElementsAre(std::pair<std::string, std::string>{"static.zone", "zone-1"}));
+  EXPECT_THAT(log.backend.resource_attributes,
+              ElementsAre(std::pair<std::string, std::string>{"kuma.mesh", "default"},
+                          std::pair<std::string, std::string>{"kuma.zone", "zone-1"},
+                          std::pair<std::string, std::string>{"kuma.workload", "kri_wl_default_zone-1_kuma-demo_backend_"}));
 }
 
 TEST(Placeholders, IdentifyingServiceIsAlphabeticallyFirst) {
@@ -420,6 +459,8 @@ spec: {}
   EXPECT_EQ(logs[0].backend.otel_protocol, "http");
   EXPECT_EQ(logs[0].backend.path, "/otlp/v1/logs");
   EXPECT_EQ(logs[1].backend.endpoint, "127.0.0.1:4317");  // MOTB defaults
+  EXPECT_THAT(logs[0].backend.resource_attributes,
+              ElementsAre(std::pair<std::string, std::string>{"kuma.mesh", "default"}));
   EXPECT_EQ(logs[1].backend.otel_protocol, "grpc");
   ASSERT_THAT(f.config.warnings, SizeIs(1));
   EXPECT_THAT(f.config.warnings[0], HasSubstr("team=nobody"));
@@ -595,6 +636,37 @@ networking:
   EXPECT_THAT(f.Paths("inbound:10.0.0.1:8080"), ElementsAre("/system", "/same", "/zone1"));
 }
 
+TEST(Selection, KubernetesRolesAreComputedWhenTheLabelIsMissing) {
+  // policy.md §2.5 ComputePolicyRole: rules-only policies in a namespace are workload-owner and,
+  // like consumer policies, apply only to dataplanes of their namespace; kuma-system is system.
+  const std::string dp = R"(
+apiVersion: kuma.io/v1alpha1
+kind: Dataplane
+metadata: {name: web-1, namespace: shop, labels: {kuma.io/mesh: default}}
+spec:
+  networking:
+    address: 10.0.0.1
+    inbound:
+    - port: 8080
+      tags: {kuma.io/service: web_shop_svc_8080}
+    outbound:
+    - port: 10001
+      tags: {kuma.io/service: api_shop_svc_80}
+)";
+  auto k8s = [](const std::string& name, const std::string& ns, const std::string& spec) {
+    return "---\napiVersion: kuma.io/v1alpha1\nkind: MeshAccessLog\nmetadata:\n  name: " + name +
+           "\n  namespace: " + ns + "\n  labels: {kuma.io/mesh: default}\nspec:\n" + spec;
+  };
+  Fixture f(dp + k8s("same-ns", "shop", RulesTo("/same")) + k8s("other-ns", "bank", RulesTo("/other")) +
+            k8s("system", "kuma-system", RulesTo("/system")) +
+            // producer (to MeshService by name) ranks below consumer (to Mesh), whatever the names.
+            k8s("a-producer", "shop", ToSvc("api_shop_svc_80", "/producer")) +
+            k8s("z-consumer", "shop", ToMesh("/consumer")) +
+            k8s("consumer-elsewhere", "bank", ToMesh("/elsewhere")));
+  EXPECT_THAT(f.Paths("inbound:10.0.0.1:8080"), ElementsAre("/system", "/same"));
+  EXPECT_THAT(f.Paths("outbound:127.0.0.1:10001"), ElementsAre("/consumer"));
+}
+
 // ---- ordering (§3.3): each tie-break decides which `to: Mesh` entry wins -------------------------
 
 std::string WinnerOf(const std::string& policies) {
@@ -696,11 +768,6 @@ conf:
 }
 
 // ---- outbound `to`, legacy engine (§3.4 a) ---------------------------------------------------------
-
-std::string ToSvc(const std::string& svc, const std::string& path) {
-  return "  to:\n  - targetRef: {kind: MeshService, name: " + svc +
-         "}\n    default:\n      backends:\n      - type: File\n        file: {path: " + path + "}\n";
-}
 
 TEST(LegacyTo, E3SameTopLevelOrderedByNamesOnly) {
   EXPECT_EQ(WinnerOf(Mal("z-all", ToMesh("/a")) + Mal("a-svc", ToSvc("other-service-tcp", "/b"))), "/b");

@@ -46,6 +46,11 @@ json BackendJson(const BackendConfig& b) {
       j["protocol"] = b.otel_protocol;
       if (!b.path.empty()) j["path"] = b.path;
       if (!b.backend_ref.empty()) j["backend_ref"] = b.backend_ref;
+      if (!b.resource_attributes.empty()) {
+        json attrs = json::array();
+        for (const auto& [k, v] : b.resource_attributes) attrs.push_back(json{{"key", k}, {"value", v}});
+        j["resource_attributes"] = std::move(attrs);
+      }
       break;
   }
   return j;
@@ -276,13 +281,22 @@ std::string ReportText(const DataplaneConfig& config, const DataplaneConfig* bas
       out << "  (no access log)\n";
       continue;
     }
-    out << "  " << Pad("#", 3) << Pad("POLICY", 24) << Pad("ENTRY", 10) << Pad("BACKEND", 36) << "MATCH\n";
+    // Column widths fitted to this listener's rows.
+    size_t wp = 6, we = 5, wb = 7;
+    auto widen = [&](const AccessLogConfig& log) {
+      wp = std::max(wp, log.policy.size());
+      we = std::max(we, log.entry.size());
+      wb = std::max(wb, BackendText(log.backend).size());
+    };
+    for (const auto& log : l.access_logs) widen(log);
+    for (const auto* log : removed) widen(*log);
+    out << "  " << Pad("#", 3) << Pad("POLICY", wp + 2) << Pad("ENTRY", we + 2) << Pad("BACKEND", wb + 2) << "MATCH\n";
     int n = 0;
     auto row = [&](const AccessLogConfig& log, std::string_view mark) {
       ++n;
       const std::string cel = MatchToCel(log.match);
-      out << "  " << Pad(std::to_string(n), 3) << Pad(log.policy, 24) << Pad(log.entry, 10)
-          << Pad(BackendText(log.backend), 36) << (cel.empty() ? "-" : cel) << mark << "\n";
+      out << "  " << Pad(std::to_string(n), 3) << Pad(log.policy, wp + 2) << Pad(log.entry, we + 2)
+          << Pad(BackendText(log.backend), wb + 2) << (cel.empty() ? "-" : cel) << mark << "\n";
       out << "       format: " << FormatText(log) << "\n";
       if (!log.compile_error.empty()) out << "       compile error: " << log.compile_error << "\n";
     };

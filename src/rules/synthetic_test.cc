@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "policy/validate.h"
 #include "rules/engine.h"
@@ -49,6 +51,36 @@ TEST(Synthetic, ComputedConfigsHaveTheExpectedShape) {
     for (size_t i = 1; i < c.listeners.size(); ++i) outbound_logs += c.listeners[i].access_logs.size();
   }
   EXPECT_GT(outbound_logs, 0u);
+}
+
+TEST(Synthetic, ComputeIsSafeFromSeveralThreadsAndDeterministic) {
+  SyntheticOptions o;
+  o.dataplanes = 60;
+  o.policies = 200;
+  o.services = 10;
+  const Engine engine(GenerateSyntheticMesh(o));
+  std::vector<DataplaneConfig> sequential;
+  for (const auto& dp : engine.dataplanes()) sequential.push_back(engine.Compute(dp));
+  std::vector<DataplaneConfig> a(engine.dataplanes().size()), b(engine.dataplanes().size());
+  std::thread ta([&] {
+    for (size_t i = 0; i < a.size(); ++i) a[i] = engine.Compute(engine.dataplanes()[i]);
+  });
+  std::thread tb([&] {
+    for (size_t i = b.size(); i-- > 0;) b[i] = engine.Compute(engine.dataplanes()[i]);
+  });
+  ta.join();
+  tb.join();
+  for (size_t i = 0; i < sequential.size(); ++i) {
+    for (const auto* other : {&a[i], &b[i]}) {
+      ASSERT_EQ(other->listeners.size(), sequential[i].listeners.size());
+      for (size_t l = 0; l < other->listeners.size(); ++l) {
+        const auto& x = other->listeners[l].access_logs;
+        const auto& y = sequential[i].listeners[l].access_logs;
+        ASSERT_EQ(x.size(), y.size());
+        for (size_t k = 0; k < x.size(); ++k) EXPECT_TRUE(x[k].SameAs(y[k]));
+      }
+    }
+  }
 }
 
 }  // namespace
