@@ -3,7 +3,8 @@
 //              [--file-flush-interval-msec 1000] [--file-flush-min-size-kb 64]
 //              [--tcp-log-on-connect] [--tcp-log-interval-msec 0]`
 //
-// The sidecar: computes the dataplane's listeners and their access logs with the policy engine
+// The sidecar: computes the dataplane's listeners and their access logs (File, TCP and
+// OpenTelemetry backends) with the policy engine
 // (the same computation as `meshlog inspect`), turns them into proxy::ListenerConfig (upstreams
 // from the Dataplane resources: inbound -> serviceAddress:servicePort, outbound -> the inbounds of
 // every dataplane of the destination service), and runs the data plane until SIGTERM/SIGINT.
@@ -37,6 +38,7 @@
 #include "rules/report.h"
 #include "sink/access_log_impl.h"
 #include "sink/file_sink.h"
+#include "sink/netsink_registry.h"
 
 namespace meshlog::cli {
 namespace {
@@ -97,7 +99,8 @@ std::vector<proxy::Endpoint> InboundsMatching(const policy::ResourceSet& world, 
 }
 
 // Loads, validates and computes. Returns "" and fills `out`, or the reason it could not.
-std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, Built& out, int& exit_code) {
+std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, sink::NetSinkRegistry& netsinks,
+                    Built& out, int& exit_code) {
   std::vector<std::string> paths = args.resources;
   std::string name = args.name;
   std::string mesh = args.mesh;
@@ -219,12 +222,44 @@ std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, Built
         out.warnings.push_back(who + ": match on mTLS identity never matches without mTLS; not logged");
         continue;
       }
-      if (log.backend.type != policy::BackendType::kFile || !log.formatter) {
-        out.warnings.push_back(who + ": TCP and OpenTelemetry backends are not wired into `run` yet");
-        continue;
+      try {
+        if (log.backend.type == policy::BackendType::kFile && log.formatter) {
+          l.access_logs.push_back(std::make_shared<sink::FormattedAccessLog>(
+              log.formatter, registry.Get(log.backend.path, file_options)));
+        } else if (log.backend.type == policy::BackendType::kTcp && log.formatter) {
+          l.access_logs.push_back(std::make_shared<sink::FormattedAccessLog>(
+              log.formatter, netsinks.tcp(sink::TcpSinkConfig{.address = log.backend.address})));
+        } else if (log.backend.type == policy::BackendType::kOpenTelemetry && log.otel) {
+          sink::OtlpSinkConfig otlp;
+          otlp.protocol = log.backend.otel_protocol == "http" ? sink::OtlpProtocol::kHttp : sink::OtlpProtocol::kGrpc;
+          otlp.endpoint = log.backend.endpoint;
+          // The engine gives the full request path; the sink wants the base path ("/v1/logs" appended).
+          std::string path = log.backend.path;
+          constexpr std::string_view kLogs = "/v1/logs";
+          if (path.size() >= kLogs.size() && path.compare(path.size() - kLogs.size(), kLogs.size(), kLogs) == 0) {
+            path.resize(path.size() - kLogs.size());
+          }
+          otlp.path = path;
+          otlp.resource.node_name = dp->meta.name;
+          otlp.resource.kuma_mesh = mesh;
+          for (const auto& [k, v] : log.backend.resource_attributes) {
+            if (k == "kuma.zone") otlp.resource.kuma_zone = v;
+            if (k == "kuma.workload") otlp.resource.kuma_workload = v;
+          }
+          for (const auto& in : dp->spec.inbound) {
+            if (auto it = in.tags.find(std::string(kServiceTag)); it != in.tags.end()) {
+              if (otlp.resource.cluster_name.empty() || it->second < otlp.resource.cluster_name) {
+                otlp.resource.cluster_name = it->second;  // Kuma: the dataplane's identifying service
+              }
+            }
+          }
+          l.access_logs.push_back(std::make_shared<sink::OtelAccessLog>(log.otel, netsinks.otlp(otlp)));
+        } else {
+          out.warnings.push_back(who + ": backend has no compiled format; not logged");
+        }
+      } catch (const std::exception& e) {
+        out.warnings.push_back(who + ": backend refused: " + e.what());
       }
-      l.access_logs.push_back(
-          std::make_shared<sink::FormattedAccessLog>(log.formatter, registry.Get(log.backend.path, file_options)));
     }
     out.listeners.push_back(std::move(l));
   }
@@ -272,9 +307,10 @@ int RunSidecar(const RunArgs& args) {
     return 2;
   }
   sink::FileSinkRegistry registry;
+  sink::NetSinkRegistry netsinks;
   Built built;
   int exit_code = 0;
-  if (auto err = Compute(args, registry, built, exit_code); !err.empty()) {
+  if (auto err = Compute(args, registry, netsinks, built, exit_code); !err.empty()) {
     std::fprintf(stderr, "meshlog run: %s\n", err.c_str());
     return exit_code;
   }
@@ -294,7 +330,7 @@ int RunSidecar(const RunArgs& args) {
     std::lock_guard lock(mu);
     Built next;
     int ignored = 0;
-    std::string err = Compute(args, registry, next, ignored);
+    std::string err = Compute(args, registry, netsinks, next, ignored);
     if (err.empty()) err = server.Apply(next.listeners);
     if (!err.empty()) {
       std::fprintf(stderr, "meshlog run: %s: change rejected, keeping the running configuration: %s\n", why,
@@ -316,6 +352,10 @@ int RunSidecar(const RunArgs& args) {
                             [&](std::string& out) {
                               std::vector<std::shared_ptr<sink::Sink>> sinks;
                               for (auto& s : registry.All()) sinks.push_back(s);
+                              // Non-owning: the registry keeps network sinks alive while we render.
+                              netsinks.forEach([&](sink::Sink& s) {
+                                sinks.push_back(std::shared_ptr<sink::Sink>(std::shared_ptr<void>(), &s));
+                              });
                               proxy::RenderPrometheus(out, server, sinks);
                             },
                         .config_dump =
@@ -366,6 +406,7 @@ int RunSidecar(const RunArgs& args) {
     stop_watch = true;
     watcher.join();
   }
+  netsinks.shutdownAll(std::chrono::seconds(5));  // after the drain: every finished request is queued
   if (admin) admin->Stop();
   return rc;
 }

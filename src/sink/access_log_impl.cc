@@ -14,4 +14,10 @@ void FormattedAccessLog::log(const format::StreamInfo& info) {
   if (buffer.capacity() > 1024 * 1024) std::string().swap(buffer);
 }
 
+void OtelAccessLog::log(const format::StreamInfo& info) {
+  format::OtelRecord record;
+  template_->Render(info, record);
+  sink_->push(std::move(record));
+}
+
 }  // namespace meshlog::sink

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "format/formatter.h"
+#include "format/otel_template.h"
 #include "sink/sink.h"
 
 namespace meshlog::sink {
@@ -30,6 +31,24 @@ class FormattedAccessLog final : public AccessLog {
  private:
   format::FormatterPtr formatter_;
   RecordSinkPtr sink_;
+};
+
+// OtelAccessLog: the AccessLog for one OpenTelemetry backend: renders the body and attributes
+// template into an OtelRecord on the worker thread and hands it to the shared OtelSink.
+//
+// Example:
+//   AccessLogPtr log = std::make_shared<OtelAccessLog>(otel_template, otlp_sink);
+//   log->log(stream_info);   // one LogRecord, batched and exported by the sink
+class OtelAccessLog final : public AccessLog {
+ public:
+  OtelAccessLog(std::shared_ptr<const format::OtelTemplate> tmpl, OtelSinkPtr sink)
+      : template_(std::move(tmpl)), sink_(std::move(sink)) {}
+
+  void log(const format::StreamInfo& info) override;
+
+ private:
+  std::shared_ptr<const format::OtelTemplate> template_;
+  OtelSinkPtr sink_;
 };
 
 }  // namespace meshlog::sink

@@ -23,7 +23,7 @@ fail() {
 
 # Ports: this test owns 21400-21499.
 APP_HTTP=21490 APP_TCP=21491 BE_HTTP=21410 BE_TCP=21411 WEB_IN=21420
-OUT_BACKEND=21401 OUT_ECHO=21402 OUT_NOWHERE=21403 ADMIN_BE=21480 ADMIN_WEB=21481
+OUT_BACKEND=21401 OUT_ECHO=21402 OUT_NOWHERE=21403 ADMIN_BE=21480 ADMIN_WEB=21481 TCP_COLLECTOR=21450
 mkdir -p "$work/mesh"
 cat > "$work/mesh/dataplanes.yaml" <<YAML
 type: Dataplane
@@ -127,8 +127,17 @@ spec:
               value: '%KUMA_DESTINATION_SERVICE%'
             - key: upstream
               value: '%UPSTREAM_HOST%'
+      - type: Tcp
+        tcp:
+          address: 127.0.0.1:$TCP_COLLECTOR
+          format:
+            type: Plain
+            plain: '%KUMA_SOURCE_SERVICE%->%KUMA_DESTINATION_SERVICE% %RESPONSE_CODE%'
 YAML
 
+# A TCP log collector: appends what it receives.
+socat -u TCP-LISTEN:$TCP_COLLECTOR,reuseaddr,fork "OPEN:$work/tcp-collector.log,creat,append" &
+pids+=($!)
 "$BIN" demo-app --http 127.0.0.1:$APP_HTTP --tcp 127.0.0.1:$APP_TCP --name backend > "$work/app.out" 2>&1 &
 pids+=($!)
 "$BIN" run --name backend-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN_BE --workers 2 > "$work/backend.out" 2>&1 &
@@ -176,6 +185,8 @@ cat > "$work/expected_outbound" <<EXPECTED
 {"dst":"ghost","flags":"UH","method":"GET","path":"/x","src":"web","status":503,"upstream":null}
 EXPECTED
 diff -u "$work/expected_outbound" "$work/outbound.json" || fail "outbound log differs"
+printf 'web->backend 200\nweb->echo 0\nweb->backend 400\nweb->ghost 503\n' > "$work/expected_tcp"
+diff -u "$work/expected_tcp" "$work/tcp-collector.log" || fail "TCP backend received something else"
 
 # --- metrics ---
 metrics=$(curl -s http://127.0.0.1:$ADMIN_WEB/metrics)
