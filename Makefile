@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps configure build release debug fuzz test unit integration fuzz-test demo bench clean
+.PHONY: all deps configure build release release-test debug fuzz clang test unit integration fuzz-test demo bench clean
 
 all: release
 
@@ -23,6 +23,10 @@ debug: deps build/debug/build.ninja
 release: deps build/release/build.ninja
 	cmake --build --preset release -j $(JOBS)
 
+# What the integration tests need from the release build (not the benchmarks).
+release-test: deps build/release/build.ninja
+	cmake --build --preset release -j $(JOBS) --target meshlog_integration_deps
+
 fuzz: deps build/fuzz/build.ninja
 	cmake --build --preset fuzz -j $(JOBS) --target meshlog_fuzzers
 
@@ -34,13 +38,13 @@ clang: deps build/clang/build.ninja
 unit: debug
 	ctest --preset debug -L unit
 
-integration: release
+integration: release-test
 	ctest --preset release -L integration
 
 fuzz-test: fuzz
 	ctest --preset fuzz
 
-test: debug release fuzz
+test: debug release-test fuzz
 	ctest --preset debug -L unit
 	ctest --preset release -L integration
 	ctest --preset fuzz
