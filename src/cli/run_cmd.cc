@@ -240,7 +240,8 @@ std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, sink:
             path.resize(path.size() - kLogs.size());
           }
           otlp.path = path;
-          otlp.resource.node_name = dp->meta.name;
+          // Envoy sends its node id; Kuma's is the proxy id "<mesh>.<dataplane name>".
+          otlp.resource.node_name = mesh + "." + dp->meta.name;
           otlp.resource.kuma_mesh = mesh;
           for (const auto& [k, v] : log.backend.resource_attributes) {
             if (k == "kuma.zone") otlp.resource.kuma_zone = v;

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Proxy throughput with an OpenTelemetry backend vs the same run with a File backend (issue 6:
+# target OTLP >= 90% of File). One `meshlog run` (--workers 1, pinned to PROXY_CPU) with two
+# inbounds to the same NGINX origin (100-byte body): the first logged to a File backend, the
+# second to an OpenTelemetry backend (OTLP/gRPC), both with the default format (the OTel body
+# default = the default format string). The same wrk load (pinned to LOAD_CPU) alternates
+# between them ROUNDS times; the OTLP receiver (tests/receivers/otlp_dump_receiver.py
+# --count-only, Debian's python3-grpcio) also runs on LOAD_CPU, so it competes with wrk only in
+# the OTLP runs (a bias against OTLP). At the end every record is checked: the receiver got at
+# least as many records as wrk completed requests on the OTLP inbound, and /metrics shows no drop.
+#
+#   bash bench/otlp_vs_file.sh [SECONDS] [CONNECTIONS] [ROUNDS]     # defaults 5 50 2
+#
+# Ports 30500-30599 (loopback). Prints a Markdown table and the ratio of the best runs.
+# FILE_DIR=/dev/shm puts the File backend's file on tmpfs (default: a directory under /tmp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
+SECONDS_PER_RUN=${1:-5}
+CONNS=${2:-50}
+ROUNDS=${3:-2}
+PROXY_CPU=${PROXY_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+ORIGIN=30501 FILE_PORT=30510 OTLP_PORT=30511 NONE_PORT=30512 ADMIN=30590 OTLP_RX=30520
+[ "$SECONDS_PER_RUN" -le 10 ] || { echo "bench: keep runs at 10 s or less" >&2; exit 2; }
+work=$(mktemp -d /tmp/meshlog-bench-otlp.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+filedir=$(mktemp -d "${FILE_DIR:-$work}/meshlog-bench-file.XXXXXX")
+trap 'cleanup; rm -rf "$filedir"' EXIT
+fail() { echo "bench: $*" >&2; for f in "$work"/*.out "$work"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done; exit 1; }
+
+mkdir -p "$work/origin"
+cat > "$work/origin.conf" <<CONF
+daemon off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$ORIGIN reuseport; location / { return 200 "$(printf 'x%.0s' $(seq 99))\n"; } } }
+CONF
+taskset -c "$LOAD_CPU" nginx -c "$work/origin.conf" -p "$work/origin" &
+pids+=($!)
+
+taskset -c "$LOAD_CPU" /usr/bin/python3 tests/receivers/otlp_dump_receiver.py --count-only --port "$OTLP_RX" \
+  --out "$work/otlp.counts" --gen-dir "$work/gen" > "$work/otlp.out" 2>&1 &
+pids+=($!)
+
+mkdir -p "$work/mesh"
+cat > "$work/mesh/dp.yaml" <<YAML
+type: Dataplane
+mesh: default
+name: bench-1
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: $FILE_PORT
+    name: to-file
+    servicePort: $ORIGIN
+    tags:
+      kuma.io/service: bench-file
+      kuma.io/protocol: http
+  - port: $OTLP_PORT
+    name: to-otlp
+    servicePort: $ORIGIN
+    tags:
+      kuma.io/service: bench-otlp
+      kuma.io/protocol: http
+  - port: $NONE_PORT
+    name: no-log
+    servicePort: $ORIGIN
+    tags:
+      kuma.io/service: bench-none
+      kuma.io/protocol: http
+---
+type: MeshAccessLog
+mesh: default
+name: file
+spec:
+  targetRef:
+    kind: Dataplane
+    sectionName: to-file
+  rules:
+  - default:
+      backends:
+      - type: File
+        file:
+          path: $filedir/file.log
+---
+type: MeshAccessLog
+mesh: default
+name: otlp
+spec:
+  targetRef:
+    kind: Dataplane
+    sectionName: to-otlp
+  rules:
+  - default:
+      backends:
+      - type: OpenTelemetry
+        openTelemetry:
+          endpoint: 127.0.0.1:$OTLP_RX
+YAML
+taskset -c "$PROXY_CPU" "$BIN" run --name bench-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN --workers 1 \
+  > "$work/meshlog.out" 2>&1 &
+pids+=($!)
+MESHLOG_PID=$!
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$MESHLOG_PID/stat"; }  # utime + stime, all threads
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$OTLP_RX) 2>/dev/null && break; sleep 0.1; done
+for port in $ORIGIN $FILE_PORT $OTLP_PORT $NONE_PORT; do
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "nothing answers on port $port"
+done
+
+declare -A best=([file]=0 [otlp]=0 [none]=0) cpu_best=([file]=999999 [otlp]=999999 [none]=999999)
+otlp_requests=1  # the readiness probe above
+file_requests=1
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) on $(nproc) cores, $(date -u +%FT%TZ)"
+echo
+echo "| run (meshlog pinned to CPU $PROXY_CPU; wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s on CPU $LOAD_CPU) | requests/s | p99 latency | meshlog CPU µs/request | meshlog CPU use |"
+echo "|---|---|---|---|---|"
+for round in $(seq "$ROUNDS"); do
+  for kind in file otlp none; do
+    port=$FILE_PORT
+    [ $kind = otlp ] && port=$OTLP_PORT
+    [ $kind = none ] && port=$NONE_PORT
+    t0=$(cpu_ticks)
+    out=$(taskset -c "$LOAD_CPU" timeout $((SECONDS_PER_RUN + 10)) wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$port/" 2>&1) ||
+      fail "wrk failed: $out"
+    rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+    n=$(awk '/requests in/ { print $1 }' <<<"$out")
+    t1=$(cpu_ticks)
+    grep -q "Non-2xx\|Socket errors" <<<"$out" && fail "wrk saw errors: $out"
+    [ $kind = otlp ] && otlp_requests=$((otlp_requests + n))
+    [ $kind = file ] && file_requests=$((file_requests + n))
+    us=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v n="$n" 'BEGIN { printf "%.1f", t * k / n }')
+    use=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f%%", 100 * t * k / (s * 1e6) }')
+    label="$kind backend"
+    [ $kind = none ] && label="no access log (reference)"
+    printf '| round %s, %s | %s | %s | %s | %s |\n' "$round" "$label" "$rps" "$p99" "$us" "$use"
+    best[$kind]=$(awk -v a="${best[$kind]}" -v b="$rps" 'BEGIN { print (b > a) ? b : a }')
+    cpu_best[$kind]=$(awk -v a="${cpu_best[$kind]}" -v b="$us" 'BEGIN { print (b < a) ? b : a }')
+  done
+done
+echo
+awk -v f="${best[file]}" -v o="${best[otlp]}" \
+  'BEGIN { printf "requests/s: best OTLP / best File = %.0f / %.0f = %.1f%% (target >= 90%%)\n", o, f, 100 * o / f }'
+awk -v f="${cpu_best[file]}" -v o="${cpu_best[otlp]}" -v z="${cpu_best[none]}" \
+  'BEGIN { printf "CPU per request (lowest): File %.1f us, OTLP %.1f us, no log %.1f us -> capacity OTLP / File = %.1f%%\n", f, o, z, 100 * f / o }'
+
+# Nothing lost: wrk counts completed responses; in-flight ones at the end of a run are also logged.
+sleep 2.5  # OTLP batches flush after 1 s; File after 1 s
+received=$(awk '{ s += $1 } END { print s + 0 }' "$work/otlp.counts")
+written=$(wc -l < "$filedir/file.log")
+metrics=$(curl -s http://127.0.0.1:$ADMIN/metrics)
+drops=$(grep -E '^meshlog_access_log_(dropped|records_rejected)' <<<"$metrics" | awk '{ s += $2 } END { print s + 0 }')
+echo "records: OTLP receiver $received (wrk completed $otlp_requests on that inbound), File $written (wrk $file_requests); drops/rejects in /metrics: $drops"
+[ "$received" -ge "$otlp_requests" ] || fail "OTLP receiver got $received records for $otlp_requests requests"
+[ "$written" -ge "$file_requests" ] || fail "File backend wrote $written records for $file_requests requests"
+[ "$drops" = 0 ] || fail "records dropped: $(grep -E '^meshlog_access_log_(dropped|records_rejected)' <<<"$metrics")"
