@@ -5,7 +5,11 @@
 #   access_log buffer=64k), HAProxy 2.6 (mode http, httplog to a file).
 # The origin is NGINX returning a 100-byte body. Prints one Markdown table row per proxy.
 #
-#   bash bench/proxy_side_by_side.sh [SECONDS] [CONNECTIONS]
+#   bash bench/proxy_side_by_side.sh [SECONDS] [CONNECTIONS] [ROUNDS]     # defaults 10 50 2
+#
+# Besides requests/s it reports each proxy's CPU time per request (utime + stime of the process
+# and its children): on 2 cores the load core (wrk + origin) saturates first, so requests/s is
+# bounded by the load generator and the CPU per request is what tells the proxies apart.
 #
 # Ports 22000-22099. PROXY_CPU / LOAD_CPU choose the cores (default 0 and 1).
 set -euo pipefail
@@ -13,6 +17,7 @@ cd "$(dirname "$0")/.."
 BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
 SECONDS_PER_RUN=${1:-10}
 CONNS=${2:-50}
+ROUNDS=${3:-2}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 ORIGIN=22001 MESHLOG_PORT=22010 MESHLOG_NOLOG_PORT=22011 NGINX_PORT=22020 HAPROXY_PORT=22030
@@ -94,6 +99,7 @@ http {
 CONF
 taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -p "$work/nginx" &
 pids+=($!)
+NGINX_PID=$!
 
 # --- HAProxy ---
 cat > "$work/haproxy.cfg" <<CONF
@@ -116,6 +122,7 @@ backend be
 CONF
 taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 &
 pids+=($!)
+HAPROXY_PID=$!
 
 for port in $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
@@ -123,19 +130,46 @@ for port in $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT;
 done
 idle_rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$MESHLOG_PID/status")
 
-run() {  # name port
-  local out
-  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$2/" 2>&1)
-  local rps p99
+# CPU time (utime + stime, all threads) of a process and its direct children (NGINX's workers).
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() {
+  local total=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+declare -A best_rps best_us
+run() {  # key label port pid
+  local out t0 t1 rps p99 n us
+  t0=$(cpu_ticks "$4")
+  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$3/" 2>&1)
+  t1=$(cpu_ticks "$4")
+  grep -q "Non-2xx\|Socket errors" <<<"$out" && fail "wrk saw errors through $2: $out"
   rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-  printf '| %s | %s | %s |\n' "$1" "$rps" "$p99"
+  n=$(awk '/requests in/ { print $1 }' <<<"$out")
+  us=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v n="$n" 'BEGIN { printf "%.1f", t * k / n }')
+  printf '| %s | %s | %s | %s | %s | %.0f |\n' "$round" "$2" "$rps" "$p99" "$us" "$(awk -v u="$us" 'BEGIN { print 1e6 / u }')"
+  best_rps[$1]=$(awk -v a="${best_rps[$1]:-0}" -v b="$rps" 'BEGIN { print (b > a) ? b : a }')
+  best_us[$1]=$(awk -v a="${best_us[$1]:-1e9}" -v b="$us" 'BEGIN { print (b < a) ? b : a }')
 }
-echo "| proxy (pinned to CPU $PROXY_CPU; wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s on CPU $LOAD_CPU) | requests/s | p99 latency |"
-echo "|---|---|---|"
-run "meshlog, Kuma default format, File backend" $MESHLOG_PORT
-run "meshlog, no access log" $MESHLOG_NOLOG_PORT
-run "NGINX 1.22, access_log buffer=64k" $NGINX_PORT
-run "HAProxy 2.6, httplog" $HAPROXY_PORT
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) on $(nproc) cores, $(date -u +%FT%TZ)"
+echo
+echo "| round | proxy (pinned to CPU $PROXY_CPU; wrk -t1 -c$CONNS -d${SECONDS_PER_RUN}s on CPU $LOAD_CPU) | requests/s | p99 latency | proxy CPU µs/request | capacity (requests/s per busy core) |"
+echo "|---|---|---|---|---|---|"
+for round in $(seq "$ROUNDS"); do
+  run meshlog "meshlog, Kuma default format, File backend" $MESHLOG_PORT $MESHLOG_PID
+  run nolog "meshlog, no access log" $MESHLOG_NOLOG_PORT $MESHLOG_PID
+  run nginx "NGINX 1.22, access_log buffer=64k" $NGINX_PORT $NGINX_PID
+  run haproxy "HAProxy 2.6, httplog" $HAPROXY_PORT $HAPROXY_PID
+done
+echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "best requests/s: meshlog ${best_rps[meshlog]}, no log ${best_rps[nolog]}, NGINX ${best_rps[nginx]}, HAProxy ${best_rps[haproxy]}"
+echo "  meshlog / NGINX = $(ratio "${best_rps[meshlog]}" "${best_rps[nginx]}") (target >= 1.2), meshlog / HAProxy = $(ratio "${best_rps[meshlog]}" "${best_rps[haproxy]}") (target >= 1)"
+echo "lowest CPU µs/request: meshlog ${best_us[meshlog]}, no log ${best_us[nolog]}, NGINX ${best_us[nginx]}, HAProxy ${best_us[haproxy]}"
+echo "  capacity meshlog / NGINX = $(ratio "${best_us[nginx]}" "${best_us[meshlog]}"), meshlog / HAProxy = $(ratio "${best_us[haproxy]}" "${best_us[meshlog]}")"
+echo "  logging cost = $(awk -v a="${best_us[meshlog]}" -v b="${best_us[nolog]}" 'BEGIN { printf "%.1f%%", 100 * (a - b) / a }') of meshlog's CPU per request (target <= 10%)"
 echo
 echo "meshlog idle RSS after start: ${idle_rss_kib} KiB; meshlog records written: $(wc -l < "$work/meshlog.log" 2>/dev/null || echo 0)"

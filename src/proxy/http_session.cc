@@ -106,6 +106,13 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
     drain_ = true;
     if (phase_ == Phase::kIdle && rbuf_.empty()) CloseDownstream();
   }
+  void OnSweep(Clock::time_point now) override {
+    if (idle_reading_ && !park_requested_ && now - idle_since_ >= kIdleParkAfter) {
+      park_requested_ = true;
+      error_code ignored;
+      ds_.cancel(ignored);  // the idle read ends with operation_aborted; HandleOne parks
+    }
+  }
   void Abort() override {
     aborted_ = true;
     CloseDownstream();
@@ -145,6 +152,10 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   // While waiting for the response head, notice a client that closed its connection (Envoy logs
   // such requests with DC and code 0): the upstream request is abandoned at once.
   void WatchDownstreamClose();
+  // Waits until the completion handler of the close watch has run (after StopWatchingDownstream
+  // cancelled it): the watch may hold the first byte of a pipelined request, which must be in
+  // rbuf_ before anything else reads the downstream socket.
+  asio::awaitable<void> SettleWatch();
   void ReleaseBuffers();
   void AcquireBuffers();
   void AcquireRequestState();
@@ -169,7 +180,13 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   Phase timeout_phase_ = Phase::kIdle;
   bool ds_eof_ = false;
   bool ds_watch_active_ = false;
+  bool ds_watch_inflight_ = false;  // the watch's handler has not run yet
   bool ds_closed_early_ = false;
+  char ds_watch_byte_ = 0;
+  // Idle keep-alive read (see kIdleParkAfter).
+  bool idle_reading_ = false;
+  bool park_requested_ = false;
+  Clock::time_point idle_since_{};
 
   // Per connection.
   uint64_t connection_id_ = 0;
@@ -383,21 +400,33 @@ void HttpSession::ReleaseUpstream(bool reusable) {
 void HttpSession::WatchDownstreamClose() {
   ds_closed_early_ = false;
   if (!rbuf_.empty()) return;  // a pipelined request is waiting: the client is still there
+  if (ds_watch_inflight_) return;  // the last watch's handler (and maybe a byte) is still pending
   ds_watch_active_ = true;
-  ds_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
-    if (ec || !self->ds_watch_active_) return;
+  ds_watch_inflight_ = true;
+  // A one-byte read rather than a readiness wait: Asio re-registers the descriptor with epoll
+  // (epoll_ctl) for every wait, while a read on a drained socket is queued without a syscall.
+  ds_.async_read_some(asio::buffer(&ds_watch_byte_, 1), [self = shared_from_this()](const error_code& ec, size_t n) {
+    self->ds_watch_inflight_ = false;
+    if (n == 1) {
+      // A pipelined request started: keep its first byte; it is parsed after this response.
+      auto b = self->rbuf_.Prepare(1);
+      *static_cast<char*>(b.data()) = self->ds_watch_byte_;
+      self->rbuf_.Commit(1);
+    }
+    if (!self->ds_watch_active_) return;  // stopped: the response head arrived first
     self->ds_watch_active_ = false;
-    char c;
-    const ssize_t n = ::recv(self->ds_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-      self->ds_closed_early_ = true;
+    if (n == 0 && ec && ec != asio::error::operation_aborted) {
+      self->ds_closed_early_ = true;  // EOF or reset: the client is gone
       if (self->us_) {
         error_code ignored;
         self->us_->socket.close(ignored);  // wakes the pending upstream read
       }
     }
-    // n > 0: a pipelined request arrived; it is read after this response.
   });
+}
+
+asio::awaitable<void> HttpSession::SettleWatch() {
+  while (ds_watch_inflight_) co_await asio::post(worker_.io(), use_awaitable);
 }
 
 void HttpSession::AcquireRequestState() {
@@ -542,6 +571,7 @@ asio::awaitable<void> HttpSession::Run() {
       break;
     }
   }
+  co_await SettleWatch();
   if (linger) co_await LingeringClose();
   ReleaseUpstream(false);
   closed_ = true;
@@ -553,16 +583,33 @@ asio::awaitable<void> HttpSession::Run() {
 asio::awaitable<bool> HttpSession::HandleOne() {
   // ---- wait for the next request ----
   timed_out_ = false;
+  co_await SettleWatch();
   if (drain_ && rbuf_.empty()) co_return false;
   Arm(Phase::kIdle, ls_->runtime.load()->config.timeouts.idle);
   if (rbuf_.empty()) {
-    // Idle keep-alive connection: hold no buffers while waiting (10k idle connections must stay
-    // cheap); they come back from the worker's pools when the next request arrives.
-    ReleaseBuffers();
-    error_code ec;
-    co_await ds_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
-    if (ec) co_return false;
+    // Between requests: a plain read with the buffer attached (queued without a syscall when the
+    // last read drained the socket). After kIdleParkAfter the worker's sweep cancels it and the
+    // connection parks: no buffers held while waiting (10k idle connections must stay cheap);
+    // they come back from the worker's pools when the next request arrives.
     AcquireBuffers();
+    idle_since_ = Clock::now();
+    park_requested_ = false;
+    idle_reading_ = true;
+    error_code ec;
+    const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kReadChunk), redirect_error(use_awaitable, ec));
+    idle_reading_ = false;
+    if (!ec) {
+      rbuf_.Commit(n);
+      ls_->stats.downstream_bytes_received.inc(n);
+    } else if (ec == asio::error::operation_aborted && park_requested_ && ds_.is_open() && !drain_ && !aborted_) {
+      ReleaseBuffers();
+      co_await ds_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+      if (ec) co_return false;
+      AcquireBuffers();
+    } else {
+      ds_eof_ = true;
+      co_return false;  // closed, idle timeout or drain: no record
+    }
   }
   while (rbuf_.empty()) {
     const auto r2 = co_await ReadDs();
@@ -645,7 +692,11 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   Arm(Phase::kConnect, std::chrono::milliseconds(0));
   us_.reset();
   const EndpointRuntime* first = rt_->Pick({});
-  if (first != nullptr && !upgrade) us_ = worker_.TakeIdle(first->key, cfg.timeouts.upstream_idle);
+  if (first != nullptr && !upgrade) {
+    // A request with a body cannot be retried on a fresh connection: always probe its connection.
+    us_ = worker_.TakeIdle(first->key, cfg.timeouts.upstream_idle,
+                           has_body ? Clock::duration::zero() : Clock::duration(kPoolProbeAfter));
+  }
   uint32_t attempts = 1;
   bool pooled = false;
   if (us_) {
@@ -962,6 +1013,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
 
 asio::awaitable<void> HttpSession::Tunnel() {
   // Bytes already read past the heads belong to the tunnel.
+  co_await SettleWatch();
   const auto& cfg = rt_->config;
   if (!rbuf_.empty()) {
     const std::string_view pending(rbuf_.data(), rbuf_.size());

@@ -83,7 +83,19 @@ void ListenerRuntime::Eject(const EndpointRuntime* ep) const {
   ep->ejected_until_ns.store(until.time_since_epoch().count(), std::memory_order_relaxed);
 }
 
-std::unique_ptr<UpstreamConn> Worker::TakeIdle(const std::string& key, Clock::duration max_idle) {
+asio::awaitable<void> Worker::Sweep() {
+  asio::steady_timer timer(io_);
+  for (;;) {
+    timer.expires_after(kSweepInterval);
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    const auto now = Clock::now();
+    for (auto* s : sessions_) s->OnSweep(now);  // sessions only post work here: no (un)registering
+  }
+}
+
+std::unique_ptr<UpstreamConn> Worker::TakeIdle(const std::string& key, Clock::duration max_idle,
+                                               Clock::duration probe_after) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -92,6 +104,7 @@ std::unique_ptr<UpstreamConn> Worker::TakeIdle(const std::string& key, Clock::du
     auto conn = std::move(list.back());
     list.pop_back();
     if (now - conn->idle_since > max_idle) continue;  // closed by the destructor
+    if (now - conn->idle_since < probe_after) return conn;
     // The upstream may have closed it while idle: a readable idle connection is EOF or junk.
     char probe;
     const ssize_t n = ::recv(conn->socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "proxy/demo_app.h"
+#include "proxy/internal.h"
 #include "proxy/test_util.h"
 #include "sink/access_log_impl.h"
 #include "sink/file_sink.h"
@@ -157,6 +158,86 @@ TEST_F(ProxyTest, KeepAlivePipeliningAndUpstreamPool) {
   EXPECT_EQ(recs[1].upstream_connection_id, recs[2].upstream_connection_id);
   EXPECT_TRUE(recs[0].has(TimePoint::kUsCxBeg));
   EXPECT_FALSE(recs[1].has(TimePoint::kUsCxBeg));  // reused: no connect in this request
+}
+
+TEST_F(ProxyTest, RequestPipelinedWhileTheResponseIsPendingIsServedAfterIt) {
+  // The second request arrives while the proxy waits for the first response (the downstream close
+  // watch reads its first byte): it must be parsed intact after the first response.
+  const uint16_t port = StartProxy(Http());
+  Client c(port);
+  ASSERT_TRUE(c.ok());
+  c.Send(Get("/delay/300"));
+  std::this_thread::sleep_for(100ms);
+  c.Send(Get("/after", "x-request-id: second\r\n"));
+  const std::string r1 = c.ReadResponse();
+  const std::string r2 = c.ReadResponse();
+  EXPECT_NE(r1.find("delayed"), std::string::npos) << r1;
+  EXPECT_NE(r2.find("GET /after body=0 request-id=second"), std::string::npos) << r2;
+  auto recs = log_->WaitFor(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].code, 200u);
+  EXPECT_EQ(recs[0].flags, "-");
+  EXPECT_EQ(recs[1].path, "/after");
+  EXPECT_EQ(recs[1].code, 200u);
+}
+
+TEST_F(ProxyTest, ConnectionIdleLongEnoughToParkStillServesItsNextRequest) {
+  const uint16_t port = StartProxy(Http());
+  Client c(port);
+  ASSERT_TRUE(c.ok());
+  c.Send(Get("/one"));
+  EXPECT_NE(c.ReadResponse().find("GET /one "), std::string::npos);
+  // Past kIdleParkAfter + kSweepInterval: the idle read is cancelled and the buffers go back to
+  // the worker's pool; the next request must not notice.
+  std::this_thread::sleep_for(kIdleParkAfter + 2 * kSweepInterval + 100ms);
+  c.Send(Get("/two"));
+  EXPECT_NE(c.ReadResponse().find("GET /two "), std::string::npos);
+  std::this_thread::sleep_for(kIdleParkAfter + 2 * kSweepInterval + 100ms);
+  c.Close();  // a parked connection closed by the client: no record, no crash
+  auto recs = log_->WaitFor(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].path, "/two");
+  EXPECT_EQ(recs[0].connection_id, recs[1].connection_id);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(log_->WaitFor(3, 100ms).size(), 2u);
+}
+
+TEST_F(ProxyTest, PooledConnectionThatTheUpstreamClosedWhileIdleIsNotReused) {
+  // The upstream closes each connection 50 ms after its response (an upstream keep-alive timeout).
+  // A connection idle that long is probed before reuse, so the next request goes straight to a
+  // fresh connection (one attempt), not through the reused-connection retry.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acc(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  std::atomic<int> connections{0};
+  std::thread upstream([&] {
+    for (int i = 0; i < 2; ++i) {
+      auto s = acc.accept();
+      ++connections;
+      char buf[4096];
+      boost::system::error_code ec;
+      s.read_some(boost::asio::buffer(buf), ec);
+      const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      boost::asio::write(s, boost::asio::buffer(resp), ec);
+      std::this_thread::sleep_for(50ms);
+      s.close();
+    }
+  });
+  const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(acc.local_endpoint().port())}));
+  Client c(port);
+  c.Send(Get("/1"));
+  EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 200", 0), 0u);
+  std::this_thread::sleep_for(200ms);
+  c.Send(Get("/2"));
+  const std::string second = c.ReadResponse();
+  EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
+  auto recs = log_->WaitFor(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].code, 200u);
+  EXPECT_EQ(recs[1].attempts, 1u);
+  EXPECT_NE(recs[0].upstream_connection_id, recs[1].upstream_connection_id);
+  c.Close();
+  upstream.join();
+  EXPECT_EQ(connections.load(), 2);
 }
 
 TEST_F(ProxyTest, ContentLengthAndChunkedRequestBodiesAreStreamed) {
