@@ -20,20 +20,11 @@ BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
 GIB=${1:-2}
 STREAMS=${2:-2}
 ROUNDS=${3:-1}
-PROXY_CPU=${PROXY_CPU:-0}
-LOAD_CPU=${LOAD_CPU:-1}
 SINK=25201 SOURCE=25202 ML_UP=25210 ML_DOWN=25211 HA_UP=25220 HA_DOWN=25221 ADMIN=25290
 PEER="/usr/bin/python3 bench/tcp_bulk_peer.py"
 BYTES_PER_STREAM=$(awk -v g="$GIB" -v s="$STREAMS" 'BEGIN { printf "%d", g * 1073741824 / s }')  # GIB may be 0.1
-work=$(mktemp -d /tmp/meshlog-bench-tcp.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "bench: $*" >&2; for f in "$work"/*.out "$work"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done; exit 1; }
+source bench/lib.sh
+bench_init tcp
 
 # --- upstreams on the load core ---
 taskset -c "$LOAD_CPU" $PEER sink $SINK "$work/sink.counts" > "$work/sink.out" 2>&1 &
@@ -105,27 +96,21 @@ HAPROXY_PID=$!
 
 # Ready: meshlog's admin says LIVE (its listeners are bound before); the others accept. Only the
 # upstreams and HAProxy are probed with a connection (a probe through meshlog would be logged).
-for _ in $(seq 100); do [ "$(curl -s http://127.0.0.1:$ADMIN/ready || true)" = LIVE ] && break; sleep 0.1; done
-[ "$(curl -s http://127.0.0.1:$ADMIN/ready || true)" = LIVE ] || fail "meshlog not ready"
-for port in $SINK $SOURCE $HA_UP $HA_DOWN; do
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || fail "nothing listens on port $port"
-done
+wait_ready 127.0.0.1:$ADMIN
+wait_tcp $SINK $SOURCE $HA_UP $HA_DOWN
 sleep 0.5
 : > "$work/sink.counts"  # forget the probes
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # utime + stime, all threads
-CLK_TCK=$(getconf CLK_TCK)
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) on $(nproc) cores, $(date -u +%FT%TZ)"
 echo
 echo "| proxy (pinned to CPU $PROXY_CPU; $STREAMS stream(s), $GIB GiB per run, load on CPU $LOAD_CPU) | direction | MB/s | proxy CPU s/GiB |"
 echo "|---|---|---|---|"
 run() {  # label pid port direction
   local t0 t1 secs
-  t0=$(cpu_ticks "$2")
+  t0=$(proc_cpu_ticks "$2")
   secs=$(taskset -c "$LOAD_CPU" timeout 300 $PEER "$4" "$3" $BYTES_PER_STREAM "$STREAMS" 2> "$work/client.err") ||
     fail "$1 $4: client failed: $(cat "$work/client.err")"
-  t1=$(cpu_ticks "$2")
+  t1=$(proc_cpu_ticks "$2")
   awk -v l="$1" -v d="$4" -v b=$((BYTES_PER_STREAM * STREAMS)) -v s="$secs" -v t=$((t1 - t0)) -v hz="$CLK_TCK" \
     'BEGIN { printf "| %s | %s | %.0f | %.3f |\n", l, d, b / s / 1e6, t / hz / (b / 1073741824) }'
 }
