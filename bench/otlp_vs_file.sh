@@ -23,26 +23,12 @@ PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 ORIGIN=30501 FILE_PORT=30510 OTLP_PORT=30511 NONE_PORT=30512 ADMIN=30590 OTLP_RX=30520
 [ "$SECONDS_PER_RUN" -le 10 ] || { echo "bench: keep runs at 10 s or less" >&2; exit 2; }
-work=$(mktemp -d /tmp/meshlog-bench-otlp.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
+source bench/lib.sh
+bench_init otlp
 filedir=$(mktemp -d "${FILE_DIR:-$work}/meshlog-bench-file.XXXXXX")
-trap 'cleanup; rm -rf "$filedir"' EXIT
-fail() { echo "bench: $*" >&2; for f in "$work"/*.out "$work"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done; exit 1; }
+bench_on_exit 'rm -rf "$filedir"'
 
-mkdir -p "$work/origin"
-cat > "$work/origin.conf" <<CONF
-daemon off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$ORIGIN reuseport; location / { return 200 "$(printf 'x%.0s' $(seq 99))\n"; } } }
-CONF
-taskset -c "$LOAD_CPU" nginx -c "$work/origin.conf" -p "$work/origin" &
-pids+=($!)
+start_origin $ORIGIN
 
 taskset -c "$LOAD_CPU" /usr/bin/python3 tests/receivers/otlp_dump_receiver.py --count-only --port "$OTLP_RX" \
   --out "$work/otlp.counts" --gen-dir "$work/gen" > "$work/otlp.out" 2>&1 &
@@ -107,14 +93,10 @@ taskset -c "$PROXY_CPU" "$BIN" run --name bench-1 --resources "$work/mesh" --adm
   > "$work/meshlog.out" 2>&1 &
 pids+=($!)
 MESHLOG_PID=$!
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$MESHLOG_PID/stat"; }  # utime + stime, all threads
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
+TICK_US=$((1000000 / CLK_TCK))
 
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$OTLP_RX) 2>/dev/null && break; sleep 0.1; done
-for port in $ORIGIN $FILE_PORT $OTLP_PORT $NONE_PORT; do
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-  curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "nothing answers on port $port"
-done
+wait_tcp $OTLP_RX
+wait_http $ORIGIN $FILE_PORT $OTLP_PORT $NONE_PORT
 
 declare -A best=([file]=0 [otlp]=0 [none]=0) cpu_best=([file]=999999 [otlp]=999999 [none]=999999)
 otlp_requests=1  # the readiness probe above
@@ -128,14 +110,11 @@ for round in $(seq "$ROUNDS"); do
     port=$FILE_PORT
     [ $kind = otlp ] && port=$OTLP_PORT
     [ $kind = none ] && port=$NONE_PORT
-    t0=$(cpu_ticks)
-    out=$(taskset -c "$LOAD_CPU" timeout $((SECONDS_PER_RUN + 10)) wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$port/" 2>&1) ||
-      fail "wrk failed: $out"
-    rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-    n=$(awk '/requests in/ { print $1 }' <<<"$out")
-    t1=$(cpu_ticks)
-    grep -q "Non-2xx\|Socket errors" <<<"$out" && fail "wrk saw errors: $out"
+    t0=$(proc_cpu_ticks $MESHLOG_PID)
+    run_wrk $port "$SECONDS_PER_RUN" "$CONNS" || fail "wrk failed: $WRK_OUT"
+    rps=$WRK_RPS p99=$WRK_P99 n=$WRK_COMPLETED
+    t1=$(proc_cpu_ticks $MESHLOG_PID)
+    grep -q "Non-2xx\|Socket errors" <<<"$WRK_OUT" && fail "wrk saw errors: $WRK_OUT"
     [ $kind = otlp ] && otlp_requests=$((otlp_requests + n))
     [ $kind = file ] && file_requests=$((file_requests + n))
     us=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v n="$n" 'BEGIN { printf "%.1f", t * k / n }')

@@ -21,26 +21,12 @@ ROUNDS=${3:-2}
 PROXY_CPU=${PROXY_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 ORIGIN=22001 MESHLOG_PORT=22010 MESHLOG_NOLOG_PORT=22011 NGINX_PORT=22020 HAPROXY_PORT=22030
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "bench: $*" >&2; for f in "$work"/*.out "$work"/*.err "$work"/haproxy.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done; exit 1; }
+source bench/lib.sh
+bench_init side-by-side
+BENCH_FAIL_FILES=("$work/haproxy.log")
 
 # --- origin: NGINX, 100-byte body, on the load core ---
-mkdir -p "$work/origin"
-cat > "$work/origin.conf" <<CONF
-daemon off; worker_processes 1; pid $work/origin.pid; error_log $work/origin.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$ORIGIN reuseport; location / { return 200 "$(printf 'x%.0s' $(seq 99))\n"; } } }
-CONF
-taskset -c "$LOAD_CPU" nginx -c "$work/origin.conf" -p "$work/origin" &
-pids+=($!)
+start_origin $ORIGIN
 
 # --- meshlog: one dataplane with two inbounds to the origin; a policy on the first only ---
 mkdir -p "$work/mesh"
@@ -124,10 +110,7 @@ taskset -c "$PROXY_CPU" haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log"
 pids+=($!)
 HAPROXY_PID=$!
 
-for port in $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT; do
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-  curl -s -o /dev/null "http://127.0.0.1:$port/" || fail "nothing answers on port $port"
-done
+wait_http $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT
 idle_rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$MESHLOG_PID/status")
 
 # CPU time (utime + stime, all threads) of a process and its direct children (NGINX's workers).

@@ -327,6 +327,7 @@ int RunSidecar(const RunArgs& args) {
   std::vector<std::string> watched = args.resources;
   if (!args.dataplane_file.empty()) watched.push_back(args.dataplane_file);
   std::string signature = Signature(watched);
+  proxy::ConfigStats config_stats;
   auto reload = [&](const char* why) {
     std::lock_guard lock(mu);
     Built next;
@@ -334,11 +335,13 @@ int RunSidecar(const RunArgs& args) {
     std::string err = Compute(args, registry, netsinks, next, ignored);
     if (err.empty()) err = server.Apply(next.listeners);
     if (!err.empty()) {
+      config_stats.reloads_rejected.inc();
       std::fprintf(stderr, "meshlog run: %s: change rejected, keeping the running configuration: %s\n", why,
                    err.c_str());
       return;
     }
     config_dump = next.config_dump;
+    config_stats.reloads.inc();
     std::fprintf(stderr, "meshlog run: %s: configuration applied\n", why);
     PrintListeners(next);
   };
@@ -357,7 +360,7 @@ int RunSidecar(const RunArgs& args) {
                               netsinks.forEach([&](sink::Sink& s) {
                                 sinks.push_back(std::shared_ptr<sink::Sink>(std::shared_ptr<void>(), &s));
                               });
-                              proxy::RenderPrometheus(out, server, sinks);
+                              proxy::RenderPrometheus(out, server, sinks, &config_stats);
                             },
                         .config_dump =
                             [&] {

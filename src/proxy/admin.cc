@@ -39,13 +39,14 @@ std::string FormatValue(double v) {
 
 }  // namespace
 
-void RenderPrometheus(std::string& out, const Server& server, const std::vector<std::shared_ptr<sink::Sink>>& sinks) {
+void RenderPrometheus(std::string& out, const Server& server, const std::vector<std::shared_ptr<sink::Sink>>& sinks,
+                      const ConfigStats* config) {
   // family name -> (type, sample lines), rendered in name order with one TYPE line per family.
   std::map<std::string, std::pair<std::string, std::vector<std::string>>> families;
   auto add = [&](const std::string& family, StatKind kind, const std::string& labels, double value) {
     auto& f = families[family];
     f.first = kind == StatKind::kCounter ? "counter" : "gauge";
-    f.second.push_back(family + "{" + labels + "} " + FormatValue(value));
+    f.second.push_back(family + (labels.empty() ? "" : "{" + labels + "}") + " " + FormatValue(value));
   };
   server.VisitListenerStats([&](std::string_view listener, std::string_view stat, StatKind kind, double value) {
     std::string family = "meshlog_listener_" + std::string(stat);
@@ -61,6 +62,15 @@ void RenderPrometheus(std::string& out, const Server& server, const std::vector<
       if (kind == StatKind::kCounter) family += "_total";
       add(family, kind, labels, value);
     });
+  }
+  if (config != nullptr) {
+    const ConfigStats& stats = *config;
+    auto visit = [&](std::string_view stat, StatKind kind, double value) {
+      std::string family = "meshlog_config_" + std::string(stat);
+      if (kind == StatKind::kCounter) family += "_total";
+      add(family, kind, "", value);
+    };
+    MESHLOG_CONFIG_STATS(MESHLOG_VISIT_STAT_COUNTER, MESHLOG_VISIT_STAT_GAUGE)
   }
   for (const auto& [name, f] : families) {
     out += "# TYPE " + name + " " + f.first + "\n";

@@ -12,6 +12,9 @@
 //   meshlog_listener_active_connections{listener="inbound:web"} 1
 //   meshlog_access_log_written_total{backend="file",destination="/tmp/a.log"} 12
 //   meshlog_access_log_queued{backend="file",destination="/tmp/a.log"} 0
+// and, when given, the sidecar's configuration reloads (ConfigStats):
+//   meshlog_config_reloads_total 3            (changes applied after startup: files or SIGHUP)
+//   meshlog_config_reloads_rejected_total 1   (invalid changes refused; the last good one stays)
 //
 // Example:
 //   AdminServer admin("127.0.0.1:9901", {.ready = [] { return true; },
@@ -31,6 +34,14 @@
 #include "sink/sink.h"
 
 namespace meshlog::proxy {
+
+// Configuration reloads of the sidecar (`meshlog run`): every reload attempt ends in exactly one
+// of them.
+#define MESHLOG_CONFIG_STATS(COUNTER, GAUGE) COUNTER(reloads) COUNTER(reloads_rejected)
+
+struct ConfigStats {
+  MESHLOG_CONFIG_STATS(MESHLOG_DECLARE_COUNTER, MESHLOG_DECLARE_GAUGE)
+};
 
 struct AdminCallbacks {
   std::function<bool()> ready;
@@ -53,7 +64,9 @@ class AdminServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Appends the Prometheus text exposition of the server's listener stats and the sinks' stats.
-void RenderPrometheus(std::string& out, const Server& server, const std::vector<std::shared_ptr<sink::Sink>>& sinks);
+// Appends the Prometheus text exposition of the server's listener stats, the sinks' stats and,
+// when `config` is not null, the reload stats (families meshlog_config_*, no labels).
+void RenderPrometheus(std::string& out, const Server& server, const std::vector<std::shared_ptr<sink::Sink>>& sinks,
+                      const ConfigStats* config = nullptr);
 
 }  // namespace meshlog::proxy

@@ -98,6 +98,25 @@ TEST_F(AdminTest, EndpointsServeReadinessMetricsConfigAndReopen) {
   admin.Stop();
 }
 
+TEST_F(AdminTest, RendersReloadStatsWithoutLabelsOnlyWhenGiven) {
+  std::string without;
+  RenderPrometheus(without, *server_, {file_});
+  EXPECT_EQ(without.find("meshlog_config_"), std::string::npos) << without;
+
+  ConfigStats config;
+  config.reloads.inc(3);
+  config.reloads_rejected.inc();
+  std::string with;
+  RenderPrometheus(with, *server_, {file_}, &config);
+  EXPECT_NE(with.find("# TYPE meshlog_config_reloads_total counter\nmeshlog_config_reloads_total 3\n"),
+            std::string::npos)
+      << with;
+  EXPECT_NE(with.find("# TYPE meshlog_config_reloads_rejected_total counter\n"
+                      "meshlog_config_reloads_rejected_total 1\n"),
+            std::string::npos)
+      << with;
+}
+
 TEST_F(AdminTest, RefusesNonLoopbackAddresses) {
   AdminServer admin("0.0.0.0:0", {});
   EXPECT_NE(admin.Start().find("not a loopback address"), std::string::npos);
