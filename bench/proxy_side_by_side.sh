@@ -113,21 +113,13 @@ HAPROXY_PID=$!
 wait_http $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT
 idle_rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$MESHLOG_PID/status")
 
-# CPU time (utime + stime, all threads) of a process and its direct children (NGINX's workers).
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
-cpu_ticks() {
-  local total=0 p
-  for p in "$1" $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
 declare -A best_rps best_us
 run() {  # key label port pid
   local out t0 t1 rps p99 n us
-  t0=$(cpu_ticks "$4")
+  t0=$(proc_cpu_ticks "$4")
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$3/" 2>&1)
-  t1=$(cpu_ticks "$4")
+  t1=$(proc_cpu_ticks "$4")
   grep -q "Non-2xx\|Socket errors" <<<"$out" && fail "wrk saw errors through $2: $out"
   rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
