@@ -21,7 +21,7 @@ gbench() {  # a Google Benchmark binary, short repetitions
   "$bin" --benchmark_min_time=0.3 "$@"
 }
 
-PARTS=(format rules http_parser proxy sinks proxy_side_by_side otlp_vs_file tcp_bulk)
+PARTS=(format rules http_parser proxy sinks proxy_side_by_side otlp_vs_file tcp_bulk idle_connections)
 run_part() {
   case $1 in
     format) gbench $R/format/format_benchmark ;;
@@ -32,6 +32,7 @@ run_part() {
     proxy_side_by_side) bash bench/proxy_side_by_side.sh 5 ;;
     otlp_vs_file) bash bench/otlp_vs_file.sh 5 50 2 ;;
     tcp_bulk) bash bench/tcp_bulk.sh 2 2 1 ;;
+    idle_connections) bash bench/idle_connections.sh 10000 2 ;;
     *) echo "unknown part $1 (known: ${PARTS[*]})"; return 2 ;;
   esac
 }

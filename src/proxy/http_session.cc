@@ -443,17 +443,24 @@ void HttpSession::AcquireRequestState() {
 void HttpSession::ReleaseBuffers() {
   if (rq_ && !request_active_) {
     auto& pool = worker_.request_states();
-    if (pool.size() < 4096) pool.push_back(std::move(rq_));
+    if (pool.size() < kMaxPooledBuffers) {
+      pool.push_back(std::move(rq_));
+    } else {
+      worker_.NoteFreed();
+    }
     rq_.reset();
   }
-  rbuf_.ReleaseTo(worker_.read_buffers());
+  if (rbuf_.ReleaseTo(worker_.read_buffers(), kMaxPooledBuffers)) worker_.NoteFreed();
   auto& pool = worker_.string_buffers();
   for (std::string* s : {&us_out_, &ds_out_}) {
-    if (s->capacity() > 1024 && pool.size() < 8192) {
+    if (s->capacity() <= 1024) continue;
+    if (pool.size() < 2 * kMaxPooledBuffers) {
       s->clear();
       pool.push_back(std::move(*s));
-      *s = std::string();
+    } else {
+      worker_.NoteFreed();
     }
+    *s = std::string();
   }
 }
 
@@ -587,8 +594,8 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   if (drain_ && rbuf_.empty()) co_return false;
   Arm(Phase::kIdle, ls_->runtime.load()->config.timeouts.idle);
   if (rbuf_.empty()) {
-    // Between requests: a plain read with the buffer attached (queued without a syscall when the
-    // last read drained the socket). After kIdleParkAfter the worker's sweep cancels it and the
+    // Between requests: a plain read with the buffer attached (saves the epoll_ctl that Asio
+    // makes for every readiness wait). After kIdleParkAfter the worker's sweep cancels it and the
     // connection parks: no buffers held while waiting (10k idle connections must stay cheap);
     // they come back from the worker's pools when the next request arrives.
     AcquireBuffers();
@@ -596,7 +603,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     park_requested_ = false;
     idle_reading_ = true;
     error_code ec;
-    const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kReadChunk), redirect_error(use_awaitable, ec));
+    const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kIdleReadChunk), redirect_error(use_awaitable, ec));
     idle_reading_ = false;
     if (!ec) {
       rbuf_.Commit(n);

@@ -91,11 +91,14 @@ class ReadBuffer {
   void Clear() { begin_ = end_ = 0; }
   // Idle connections give their (empty) buffer back to the worker's pool and take one again when
   // data arrives: memory follows active connections, and steady state allocates nothing.
-  void ReleaseTo(std::vector<std::vector<char>>& pool) {
-    if (!empty() || buf_.empty()) return;
-    if (pool.size() < 4096 && buf_.capacity() <= 64 * 1024) pool.push_back(std::move(buf_));
+  // Returns true when the buffer was freed rather than pooled (the pool is full or it grew big).
+  bool ReleaseTo(std::vector<std::vector<char>>& pool, size_t max_pooled) {
+    if (!empty() || buf_.empty()) return false;
+    const bool pooled = pool.size() < max_pooled && buf_.capacity() <= 64 * 1024;
+    if (pooled) pool.push_back(std::move(buf_));
     buf_ = std::vector<char>();
     begin_ = end_ = 0;
+    return !pooled;
   }
   void AcquireFrom(std::vector<std::vector<char>>& pool) {
     if (!buf_.empty() || pool.empty()) return;
@@ -143,12 +146,21 @@ class SessionBase {
 // idle between requests (the common case under load: no extra epoll_ctl per request); once it has
 // been idle for kIdleParkAfter the worker's sweep parks it (buffers back to the pool, a zero-byte
 // readiness wait instead), so thousands of idle connections stay cheap.
-inline constexpr std::chrono::milliseconds kSweepInterval{250};
-inline constexpr std::chrono::milliseconds kIdleParkAfter{500};
+inline constexpr std::chrono::milliseconds kSweepInterval{100};
+inline constexpr std::chrono::milliseconds kIdleParkAfter{200};
+// The read between requests asks for this much room (a request head usually fits): a burst of
+// new connections holds small buffers until they park.
+inline constexpr size_t kIdleReadChunk = 4 * 1024;
 // A pooled upstream connection idle for less than this is reused without probing it for a close
 // (one recv per request saved); requests without a body are retried once on a fresh connection if
 // a reused one turns out closed, requests with a body always probe.
 inline constexpr std::chrono::milliseconds kPoolProbeAfter{10};
+// Per-worker pools of idle buffers and request states: enough for the connections active at once
+// under load; what parks beyond that is freed, and the worker's sweep gives freed memory back to
+// the system (malloc_trim) once kTrimAfterFrees buffers were freed, so a burst of connections
+// that then sits idle does not keep its peak memory.
+inline constexpr size_t kMaxPooledBuffers = 256;
+inline constexpr size_t kTrimAfterFrees = 64;
 
 class Worker {
  public:
@@ -182,6 +194,8 @@ class Worker {
   std::vector<std::vector<char>>& read_buffers() { return read_buffers_; }
   std::vector<std::string>& string_buffers() { return string_buffers_; }
   std::vector<HttpRequestStatePtr>& request_states() { return request_states_; }
+  // Counts memory freed (not pooled) since the last trim; see kTrimAfterFrees.
+  void NoteFreed(size_t n = 1) { freed_since_trim_ += n; }
 
   void Run() {
     asio::co_spawn(io_, Sweep(), asio::detached);
@@ -208,6 +222,7 @@ class Worker {
   std::vector<std::vector<char>> read_buffers_;
   std::vector<std::string> string_buffers_;
   std::vector<HttpRequestStatePtr> request_states_;
+  size_t freed_since_trim_ = 0;
   // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
   // are destroyed while the registry still exists.
   asio::io_context io_{1};

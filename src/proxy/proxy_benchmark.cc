@@ -9,10 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 #include <filesystem>
 
 #include "proxy/demo_app.h"
+#include "proxy/internal.h"
 #include "proxy/server.h"
 #include "proxy/test_util.h"
 #include "sink/access_log_impl.h"
@@ -107,7 +109,7 @@ long RssBytes() {
 }
 
 // Memory of idle keep-alive connections: each connection makes one request (so it had buffers)
-// and then stays open and idle. Reports the RSS growth per connection (client side included:
+// and then stays open and idle (measured once the worker has parked them, see kIdleParkAfter). Reports the RSS growth per connection (client side included:
 // a socket fd and a small object).
 void BM_Http_IdleKeepAliveMemory(benchmark::State& state) {
   const auto n = static_cast<size_t>(state.range(0));
@@ -126,6 +128,8 @@ void BM_Http_IdleKeepAliveMemory(benchmark::State& state) {
       c->ReadResponse();
       clients.push_back(std::move(c));
     }
+    // Idle means idle for a while: past kIdleParkAfter the worker's sweep has parked them.
+    std::this_thread::sleep_for(proxy::kIdleParkAfter + 3 * proxy::kSweepInterval);
     const long after = RssBytes();
     per_conn = static_cast<double>(after - before) / static_cast<double>(n);
   }

@@ -1,5 +1,7 @@
 #include "proxy/server.h"
 
+#include <malloc.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -91,6 +93,10 @@ asio::awaitable<void> Worker::Sweep() {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     const auto now = Clock::now();
     for (auto* s : sessions_) s->OnSweep(now);  // sessions only post work here: no (un)registering
+    if (freed_since_trim_ >= kTrimAfterFrees) {
+      freed_since_trim_ = 0;
+      ::malloc_trim(0);
+    }
   }
 }
 
