@@ -79,6 +79,10 @@ meshlog_library(NAME otlp
   SRCS otlp_encoder.cc otlp_retry.cc otlp_sink.cc otlp_grpc_transport.cc otlp_http_transport.cc
   DEPS meshlog_netsink_base meshlog_otlp_proto)
 set_target_properties(meshlog_otlp PROPERTIES POSITION_INDEPENDENT_CODE ON)
+# -fPIC alone would let the compiler assume every global function may be interposed and stop it
+# from inlining e.g. the encoder's helpers into OtlpSink::push(); the plugin exports nothing but
+# its entry point, so nothing can be interposed: keep the same code as the (-fPIE) executables.
+target_compile_options(meshlog_otlp PRIVATE -fno-semantic-interposition)
 
 # The plugin. Only `meshlog_otlp_plugin` is exported (otlp_plugin.map; hidden visibility,
 # --exclude-libs), so its copies of Asio's statics never bind to the binary's or vice versa.
