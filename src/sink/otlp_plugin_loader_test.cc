@@ -1,5 +1,6 @@
 #include "sink/otlp_plugin_loader.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -45,7 +46,7 @@ TEST(OtlpPluginLoader, MissingPluginNamesEveryPathTriedWithDlerror) {
 
 TEST(OtlpPluginLoader, FileThatIsNotALibraryIsReportedWithDlerror) {
   TempDir d;
-  std::ofstream(d.path() + "/meshlog-otlp.so") << "not an ELF file\n";
+  std::ofstream(d.path() + "/meshlog-otlp.so") << std::string(256, 'x');  // longer than an ELF header
   const std::string err = LoadError({d.path()});
   EXPECT_THAT(err, HasSubstr(d.path() + "/meshlog-otlp.so: "));
   EXPECT_THAT(err, HasSubstr("invalid ELF header"));
@@ -71,7 +72,7 @@ TEST(OtlpPluginLoader, FallsThroughToTheNextDirectoryAndLoadsTheRealPlugin) {
   EXPECT_STREQ(api.abi, OtlpPluginAbi());
   std::string error;
   OtlpSinkConfig bad;
-  bad.endpoint = "not a host:port:at all";
+  bad.endpoint = "host:99999";
   EXPECT_EQ(api.create_sink(bad, &error), nullptr);
   EXPECT_THAT(error, HasSubstr("endpoint must be host[:port]"));
 
