@@ -132,3 +132,13 @@ target_link_libraries(meshlog_netsink_driver PRIVATE meshlog_netsink meshlog_otl
 
 meshlog_benchmark(NAME netsink_tcp_sink_benchmark SRCS tcp_sink_benchmark.cc DEPS meshlog_netsink)
 meshlog_benchmark(NAME netsink_otlp_sink_benchmark SRCS otlp_sink_benchmark.cc DEPS meshlog_otlp)
+
+# OtelSink::push() linked in vs through the plugin (otlp_push_benchmark.cc).
+meshlog_benchmark(NAME netsink_otlp_push_linked_benchmark SRCS otlp_push_benchmark.cc DEPS meshlog_otlp)
+meshlog_benchmark(NAME netsink_otlp_push_plugin_benchmark SRCS otlp_push_benchmark.cc DEPS meshlog_netsink)
+if(TARGET netsink_otlp_push_plugin_benchmark)
+  target_compile_definitions(netsink_otlp_push_linked_benchmark PRIVATE MESHLOG_PUSH_LINKED)
+  target_compile_definitions(netsink_otlp_push_plugin_benchmark PRIVATE
+    MESHLOG_BENCH_PLUGIN_DIR="$<TARGET_FILE_DIR:meshlog-otlp>")
+  add_dependencies(netsink_otlp_push_plugin_benchmark meshlog-otlp)
+endif()

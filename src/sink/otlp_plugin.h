@@ -19,6 +19,11 @@
 // The plugin runs its OTLP sinks on its own I/O thread ("meshlog-otlp"), so no Boost.Asio state
 // is shared between the binary's and the plugin's copies of Asio.
 //
+// A program must not both link meshlog_otlp (the static OTLP library the tests, benchmarks and
+// meshlog_netsink_driver use) and load the plugin: both would register the same generated .proto
+// descriptors in the process-wide libprotobuf pool, which aborts ("File already exists in
+// database"). The `meshlog` binary links no protobuf at all.
+//
 // Example (what the loader does):
 //   void* h = dlopen("/usr/lib/meshlog/meshlog-otlp.so", RTLD_NOW | RTLD_LOCAL);
 //   auto entry = reinterpret_cast<MeshlogOtlpPluginEntry>(dlsym(h, kOtlpPluginEntrySymbol));
