@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 
-.PHONY: all deps configure build release release-test debug fuzz clang test unit integration fuzz-test demo bench clean
+.PHONY: all deps configure build release release-test debug fuzz clang test unit integration fuzz-test demo bench install clean
 
 all: release
 
@@ -23,7 +23,8 @@ debug: deps build/debug/build.ninja
 release: deps build/release/build.ninja
 	cmake --build --preset release -j $(JOBS)
 
-# What the integration tests need from the release build (not the benchmarks).
+# What the integration tests need from the release build (not the benchmarks): the binary, its
+# OpenTelemetry plugin meshlog-otlp.so and meshlog_netsink_driver.
 release-test: deps build/release/build.ninja
 	cmake --build --preset release -j $(JOBS) --target meshlog_integration_deps
 
@@ -54,6 +55,12 @@ demo: release
 
 bench: release
 	bash bench/run_all.sh
+
+# The binary and its OpenTelemetry plugin, together: $(PREFIX)/bin/meshlog and
+# $(PREFIX)/lib/meshlog/meshlog-otlp.so (where `meshlog` looks for it; see README).
+PREFIX ?= /usr/local
+install: release
+	cmake --install build/release --prefix $(PREFIX)
 
 clean:
 	rm -rf build

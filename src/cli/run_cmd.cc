@@ -39,6 +39,7 @@
 #include "sink/access_log_impl.h"
 #include "sink/file_sink.h"
 #include "sink/netsink_registry.h"
+#include "sink/otlp_plugin_loader.h"
 
 namespace meshlog::cli {
 namespace {
@@ -254,7 +255,17 @@ std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, sink:
               }
             }
           }
-          l.access_logs.push_back(std::make_shared<sink::OtelAccessLog>(log.otel, netsinks.otlp(otlp)));
+          sink::OtelSinkPtr otel_sink;
+          try {
+            otel_sink = netsinks.otlp(otlp);
+          } catch (const sink::OtlpPluginError& e) {
+            // Not a property of this backend but of the installation: the configuration cannot
+            // be served as written, so it is refused (initially: exit 1; on reload: the last
+            // good configuration stays).
+            exit_code = 1;
+            return who + ": backend openTelemetry (endpoint " + log.backend.endpoint + "): " + e.what();
+          }
+          l.access_logs.push_back(std::make_shared<sink::OtelAccessLog>(log.otel, std::move(otel_sink)));
         } else {
           out.warnings.push_back(who + ": backend has no compiled format; not logged");
         }
@@ -308,7 +319,8 @@ int RunSidecar(const RunArgs& args) {
     return 2;
   }
   sink::FileSinkRegistry registry;
-  sink::NetSinkRegistry netsinks;
+  // OpenTelemetry sinks come from meshlog-otlp.so, loaded when a configuration first needs one.
+  sink::NetSinkRegistry netsinks(nullptr, sink::PluginOtlpSinkFactory());
   Built built;
   int exit_code = 0;
   if (auto err = Compute(args, registry, netsinks, built, exit_code); !err.empty()) {

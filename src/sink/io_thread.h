@@ -9,7 +9,9 @@
 // per destination would add a context switch per wake-up and per-destination stacks for no
 // throughput gain. Because exactly one thread runs the context, sink state touched only from
 // handlers needs no locks. gRPC keeps its own completion threads; the OTLP/gRPC transport hands
-// results back to this thread with asio::post.
+// results back to this thread with asio::post. In the `meshlog` binary the OTLP sinks live in the
+// plugin meshlog-otlp.so (otlp_plugin.h), which runs them on an IoThread of its own
+// ("meshlog-otlp"): the binary's and the plugin's copies of Asio never share an io_context.
 //
 // Example:
 //   auto io = std::make_shared<IoThread>("meshlog-netio");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sink/netsink_registry.h"
+#include "sink/otlp_sink.h"
 
 using namespace meshlog::sink;
 using Clock = std::chrono::steady_clock;
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
   otlp_cmd->add_option("--retry-max-ms", retry_max_ms);
   CLI11_PARSE(app, argc, argv);
 
-  NetSinkRegistry registry;
+  NetSinkRegistry registry(nullptr, CreateOtlpSink);
   const auto start = Clock::now();
   if (*tcp_cmd) {
     tcp.reconnect.initial = std::chrono::milliseconds(std::min(50, reconnect_max_ms));

@@ -8,7 +8,8 @@
 
 namespace meshlog::sink {
 
-NetSinkRegistry::NetSinkRegistry(IoThreadPtr io) : io_(io ? std::move(io) : std::make_shared<IoThread>()) {}
+NetSinkRegistry::NetSinkRegistry(IoThreadPtr io, OtlpSinkFactory otlp_factory)
+    : io_(io ? std::move(io) : std::make_shared<IoThread>()), otlp_factory_(std::move(otlp_factory)) {}
 
 NetSinkRegistry::~NetSinkRegistry() { shutdownAll(std::chrono::milliseconds(0)); }
 
@@ -22,7 +23,7 @@ std::shared_ptr<TcpSink> NetSinkRegistry::tcp(const TcpSinkConfig& config) {
   return slot;
 }
 
-std::shared_ptr<OtlpSink> NetSinkRegistry::otlp(const OtlpSinkConfig& config) {
+OtelSinkPtr NetSinkRegistry::otlp(const OtlpSinkConfig& config) {
   auto hp = ParseHostPort(config.endpoint, 4317);
   if (!hp) throw std::invalid_argument("otlp sink: endpoint must be host[:port], got \"" + config.endpoint + "\"");
   const auto& r = config.resource;
@@ -34,9 +35,12 @@ std::shared_ptr<OtlpSink> NetSinkRegistry::otlp(const OtlpSinkConfig& config) {
     key += *f;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  auto& slot = otlp_[key];
-  if (!slot) slot = OtlpSink::Create(io_, config);
-  return slot;
+  if (auto it = otlp_.find(key); it != otlp_.end()) return it->second;
+  if (!otlp_factory_) throw std::invalid_argument("otlp sink: this program was built without OpenTelemetry support");
+  OtelSinkPtr sink = otlp_factory_(io_, config);  // may throw: then nothing is registered
+  if (!sink) throw std::invalid_argument("otlp sink: the factory made no sink for \"" + config.endpoint + "\"");
+  otlp_.emplace(key, sink);
+  return sink;
 }
 
 void NetSinkRegistry::forEach(const std::function<void(Sink&)>& fn) const {

@@ -1,12 +1,14 @@
 #include "sink/netsink_registry.h"
 
+#include "sink/otlp_sink.h"
+
 #include <gtest/gtest.h>
 
 namespace meshlog::sink {
 namespace {
 
 TEST(NetSinkRegistry, SharesOneSenderPerDestination) {
-  NetSinkRegistry reg;
+  NetSinkRegistry reg(nullptr, CreateOtlpSink);
   auto a = reg.tcp(TcpSinkConfig{.address = "127.0.0.1:25999"});
   auto b = reg.tcp(TcpSinkConfig{.address = "127.0.0.1:25999"});
   auto c = reg.tcp(TcpSinkConfig{.address = "127.0.0.1:25998"});

@@ -28,18 +28,9 @@
 #include <string_view>
 
 #include "format/otel_value.h"
+#include "sink/otlp_config.h"
 
 namespace meshlog::sink {
-
-struct OtlpResourceConfig {
-  std::string log_name = "MeshAccessLog";
-  std::string zone_name;     // Envoy: node locality zone
-  std::string cluster_name;  // Envoy: node.cluster = the dataplane's identifying service
-  std::string node_name;     // Envoy: node.id = the dataplane name
-  std::string kuma_mesh;     // always sent
-  std::string kuma_zone;     // sent when not empty
-  std::string kuma_workload; // sent when not empty
-};
 
 // Serialised opentelemetry.proto.resource.v1.Resource for `config`.
 std::string EncodeResource(const OtlpResourceConfig& config);

@@ -12,13 +12,6 @@ namespace meshlog::sink {
 
 namespace asio = boost::asio;
 
-std::string OtlpHttpLogsPath(std::string_view base) {
-  std::string p(base);
-  while (!p.empty() && p.back() == '/') p.pop_back();
-  if (!p.empty() && p.front() != '/') p.insert(p.begin(), '/');
-  return p + "/v1/logs";
-}
-
 std::shared_ptr<OtlpSink> OtlpSink::Create(IoThreadPtr io, OtlpSinkConfig config) {
   auto hp = ParseHostPort(config.endpoint, 4317);
   if (!hp) throw std::invalid_argument("otlp sink: endpoint must be host[:port], got \"" + config.endpoint + "\"");
@@ -33,6 +26,8 @@ std::shared_ptr<OtlpSink> OtlpSink::Create(IoThreadPtr io, OtlpSinkConfig config
   }
   return Create(std::move(io), std::move(config), std::move(transport), std::move(destination));
 }
+
+OtelSinkPtr CreateOtlpSink(const IoThreadPtr& io, const OtlpSinkConfig& config) { return OtlpSink::Create(io, config); }
 
 std::shared_ptr<OtlpSink> OtlpSink::Create(IoThreadPtr io, OtlpSinkConfig config, OtlpTransportPtr transport,
                                            std::string destination) {

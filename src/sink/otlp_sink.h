@@ -43,33 +43,12 @@
 #include "sink/backoff.h"
 #include "sink/bounded_queue.h"
 #include "sink/io_thread.h"
+#include "sink/otlp_config.h"
 #include "sink/otlp_encoder.h"
 #include "sink/otlp_transport.h"
 #include "sink/sink.h"
 
 namespace meshlog::sink {
-
-enum class OtlpProtocol { kGrpc, kHttp };
-
-struct OtlpSinkConfig {
-  OtlpProtocol protocol = OtlpProtocol::kGrpc;
-  // "host[:port]" (IPv6 in brackets); default port 4317 (Kuma's default for both protocols).
-  std::string endpoint;
-  // HTTP only: MeshOpenTelemetryBackend endpoint.path, the base path; "/v1/logs" is appended.
-  std::string path;
-  OtlpResourceConfig resource;
-  size_t batch_max_bytes = 16384;
-  std::chrono::milliseconds batch_max_delay{1000};
-  int max_in_flight = 4;  // concurrent Export requests (OTLP: SHOULD be configurable)
-  size_t queue_max_records = 100000;
-  size_t queue_max_bytes = 64u << 20;
-  std::chrono::milliseconds request_timeout{10000};
-  BackoffConfig retry{.initial = std::chrono::milliseconds(500), .max = std::chrono::milliseconds(30000)};
-};
-
-// "/v1/logs" appended to a MeshOpenTelemetryBackend base path ("" -> "/v1/logs",
-// "/otel/" -> "/otel/v1/logs").
-std::string OtlpHttpLogsPath(std::string_view base_path);
 
 #define MESHLOG_OTLP_SINK_STATS(COUNTER, GAUGE)                                                   \
   COUNTER(records_pushed)                                                                        \
@@ -157,5 +136,9 @@ class OtlpSink final : public OtelSink, public std::enable_shared_from_this<Otlp
   bool shut_down_ = false;
   std::string last_error_;
 };
+
+// OtlpSink::Create(io, config) as an OtlpSinkFactory (netsink_registry.h) for code that links the
+// OTLP library directly (tests, meshlog_netsink_driver); the `meshlog` binary uses the plugin.
+OtelSinkPtr CreateOtlpSink(const IoThreadPtr& io, const OtlpSinkConfig& config);
 
 }  // namespace meshlog::sink
