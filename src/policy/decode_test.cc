@@ -446,6 +446,9 @@ struct SchemaCase {
   std::vector<Violation> want;  // in the order Kuma reports them
 };
 
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const SchemaCase& c, std::ostream* os) { *os << c.name; }
+
 const SchemaCase kSchemaCases[] = {
     {"UnknownBackendTypeEnum", ToMeshBackends("      - type: Syslog\n"),
      {{"spec.to[0].default.backends[0].type", "in body should be one of [Tcp File OpenTelemetry]"}}},
