@@ -296,42 +296,42 @@ TEST(ValidateTargetRefTest, KindMustBeDefinedProgrammatically) {
   EXPECT_THAT(ValidateTargetRef(TargetRef{}, opts).violations(), ElementsAre(Violation{"kind", "must be defined"}));
 }
 
-// ---------------- backends ----------------
+// ---------------- backends and formats ----------------
 
-TEST(ValidateBackendTest, UnionFieldMustMatchType) {
-  EXPECT_THAT(V(R"(to:
-- targetRef: {kind: Mesh}
-  default:
-    backends:
-    - type: File
+// `to` one entry targeting the Mesh whose `default.backends:` is `backends` (a YAML list indented by four).
+std::string ToMeshBackends(std::string_view backends) {
+  return "to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n" + std::string(backends);
+}
+
+// One inbound `rules` entry whose `default.backends:` is `backends` (a YAML list indented by four).
+std::string RulesBackends(std::string_view backends) { return "rules:\n- default:\n    backends:\n" + std::string(backends); }
+
+class ValidateBackendTableTest : public ::testing::TestWithParam<SpecCase> {};
+
+TEST_P(ValidateBackendTableTest, ReportsExactlyTheseViolations) {
+  EXPECT_THAT(V(GetParam().spec), ElementsAreArray(GetParam().want)) << GetParam().spec;
+}
+
+const SpecCase kBackendCases[] = {
+    {"UnionFieldMustMatchType", ToMeshBackends(R"(    - type: File
       tcp: {address: "127.0.0.1:5000"}
     - type: Tcp
       file: {path: /tmp/x}
     - type: OpenTelemetry
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file", "must be defined"},
-                          Violation{"spec.to[0].default.backends[1].tcp", "must be defined"},
-                          Violation{"spec.to[0].default.backends[2].openTelemetry", "must be defined"}));
-}
-
-TEST(ValidateBackendTest, FilePath) {
-  EXPECT_THAT(V("rules:\n- default:\n    backends:\n    - type: File\n      file: {path: logs.txt}\n    - type: File\n      file: {path: '#not_valid'}\n"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
-                          Violation{"spec.rules[0].default.backends[1].file.path", "file backend requires a valid path"}));
-}
-
-TEST(ValidateBackendTest, TcpAddress) {
-  EXPECT_THAT(V("rules:\n- default:\n    backends:\n    - type: Tcp\n      tcp: {address: logstash}\n"
-                "    - type: Tcp\n      tcp: {address: not_valid_url}\n    - type: Tcp\n      tcp: {address: 'logstash:5000'}\n"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].tcp.address", "tcp backend requires valid address"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}));
-}
-
-TEST(ValidateBackendTest, FormatErrorsComeBeforePathAndAddress) {
-  EXPECT_THAT(V(R"(rules:
-- default:
-    backends:
-    - type: File
+     {{"spec.to[0].default.backends[0].file", "must be defined"},
+      {"spec.to[0].default.backends[1].tcp", "must be defined"},
+      {"spec.to[0].default.backends[2].openTelemetry", "must be defined"}}},
+    {"FilePath",
+     RulesBackends("    - type: File\n      file: {path: logs.txt}\n    - type: File\n      file: {path: '#not_valid'}\n"),
+     {{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
+      {"spec.rules[0].default.backends[1].file.path", "file backend requires a valid path"}}},
+    {"TcpAddress",
+     RulesBackends("    - type: Tcp\n      tcp: {address: logstash}\n"
+                   "    - type: Tcp\n      tcp: {address: not_valid_url}\n    - type: Tcp\n      tcp: {address: 'logstash:5000'}\n"),
+     {{"spec.rules[0].default.backends[0].tcp.address", "tcp backend requires valid address"},
+      {"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}}},
+    {"FormatErrorsComeBeforePathAndAddress", RulesBackends(R"(    - type: File
       file:
         path: relative
         format: {type: Plain}
@@ -340,35 +340,20 @@ TEST(ValidateBackendTest, FormatErrorsComeBeforePathAndAddress) {
         address: nope
         format: {type: Json}
 )"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.format.plain", "must be defined"},
-                          Violation{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.format.json", "must be defined"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}));
-}
-
-// ---------------- formats ----------------
-
-TEST(ValidateFormatTest, Plain) {
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Plain, plain: ''}}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.plain", "must not be empty"}));
-  // `json` is ignored for Plain.
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Plain, plain: x, json: []}}\n"),
-              IsEmpty());
-}
-
-TEST(ValidateFormatTest, JsonPresenceAndEmptiness) {
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Json, plain: x}}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json", "must be defined"}));
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Json, json: []}}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json", "must not be empty"}));
-}
-
-TEST(ValidateFormatTest, JsonKeysAndValues) {
-  EXPECT_THAT(V(R"(to:
-- targetRef: {kind: Mesh}
-  default:
-    backends:
-    - type: Tcp
+     {{"spec.rules[0].default.backends[0].file.format.plain", "must be defined"},
+      {"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
+      {"spec.rules[0].default.backends[1].tcp.format.json", "must be defined"},
+      {"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}}},
+    {"FormatPlainMustNotBeEmpty", ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Plain, plain: ''}}\n"),
+     {{"spec.to[0].default.backends[0].file.format.plain", "must not be empty"}}},
+    // `json` is ignored for Plain.
+    {"FormatPlainIgnoresJson",
+     ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Plain, plain: x, json: []}}\n"), {}},
+    {"FormatJsonMustBeDefined", ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Json, plain: x}}\n"),
+     {{"spec.to[0].default.backends[0].file.format.json", "must be defined"}}},
+    {"FormatJsonMustNotBeEmpty", ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Json, json: []}}\n"),
+     {{"spec.to[0].default.backends[0].file.format.json", "must not be empty"}}},
+    {"FormatJsonKeysAndValues", ToMeshBackends(R"(    - type: Tcp
       tcp:
         address: 127.0.0.1:5000
         format:
@@ -381,20 +366,20 @@ TEST(ValidateFormatTest, JsonKeysAndValues) {
           - {key: k, value: "a real\nnewline"}
           - {key: start_time, value: "%START_TIME%"}
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].tcp.format.json[0].key", "key cannot be empty"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[0].value", "value cannot be empty"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[1]", "is not a valid JSON object"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[2]", "is not a valid JSON object"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[4]", "is not a valid JSON object"}));
-}
+     {{"spec.to[0].default.backends[0].tcp.format.json[0].key", "key cannot be empty"},
+      {"spec.to[0].default.backends[0].tcp.format.json[0].value", "value cannot be empty"},
+      {"spec.to[0].default.backends[0].tcp.format.json[1]", "is not a valid JSON object"},
+      {"spec.to[0].default.backends[0].tcp.format.json[2]", "is not a valid JSON object"},
+      {"spec.to[0].default.backends[0].tcp.format.json[4]", "is not a valid JSON object"}}},
+    // The seed's HTTP JSON example has `value: '"%REQ(:METHOD)%'`: a lone quote breaks Kuma's
+    // naive `{"key": "value"}` check.
+    {"FormatSeedHttpJsonWithQuoteInValueIsInvalid",
+     ToMeshBackends("    - type: File\n      file:\n        path: /x\n"
+                    "        format:\n          type: Json\n          json:\n          - {key: method, value: '\"%REQ(:METHOD)%'}\n"),
+     {{"spec.to[0].default.backends[0].file.format.json[0]", "is not a valid JSON object"}}},
+};
 
-TEST(ValidateFormatTest, SeedHttpJsonFormatWithQuoteInValueIsInvalid) {
-  // The seed's HTTP JSON example has `value: '"%REQ(:METHOD)%'`: a lone quote breaks Kuma's
-  // naive `{"key": "value"}` check.
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file:\n        path: /x\n"
-                "        format:\n          type: Json\n          json:\n          - {key: method, value: '\"%REQ(:METHOD)%'}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json[0]", "is not a valid JSON object"}));
-}
+INSTANTIATE_TEST_SUITE_P(BackendsAndFormats, ValidateBackendTableTest, ::testing::ValuesIn(kBackendCases), CaseName);
 
 // ---------------- OpenTelemetry ----------------
 
