@@ -30,6 +30,13 @@ const MeshAccessLogResource& Mal(const DecodeResult& r, size_t i = 0) {
   return std::get<MeshAccessLogResource>(r.documents.at(i).resource);
 }
 
+// A Universal MeshAccessLog `name` with one `to` entry targeting the Mesh; `backends` is the
+// YAML list that goes under its `default.backends:`, indented by six spaces.
+std::string ToMeshBackends(std::string_view backends, std::string_view name = "x") {
+  return "type: MeshAccessLog\nname: " + std::string(name) +
+         "\nspec:\n  to:\n  - targetRef: {kind: Mesh}\n    default:\n      backends:\n" + std::string(backends);
+}
+
 constexpr std::string_view kUniversalFrontendToBackend = R"(type: MeshAccessLog
 name: frontend-to-backend
 mesh: default
@@ -222,14 +229,7 @@ spec:
 }
 
 TEST(DecodeTest, OtelBodyScalarsKeepTheirTypes) {
-  DecodeResult r = Decode(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+  DecodeResult r = Decode(ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry:
           endpoint: c:4317
           body:
@@ -240,7 +240,7 @@ spec:
               - boolValue: true
               - bytesValue: aGVsbG8=
               - stringValue: "123"
-)");
+)"));
   ASSERT_THAT(r.documents[0].schema_violations, IsEmpty());
   const Value& body = *(*(*Mal(r).spec.to)[0].default_conf.backends)[0].open_telemetry->body;
   const auto& values = body.Find("arrayValue")->Find("values")->array_items();
@@ -359,19 +359,12 @@ TEST(DecodeTest, AnchorsAndAliasesAreExpanded) {
 }
 
 TEST(DecodeTest, MergeKeysCopyMissingKeys) {
-  DecodeResult r = Decode(R"(type: MeshAccessLog
-name: merged
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - &stdout
+  DecodeResult r = Decode(ToMeshBackends(R"(      - &stdout
         type: File
         file: {path: /dev/stdout}
       - <<: *stdout
         file: {path: /tmp/other.log}
-)");
+)", "merged"));
   ASSERT_THAT(r.errors, IsEmpty());
   ASSERT_THAT(r.documents[0].schema_violations, IsEmpty());
   const auto& backends = *(*Mal(r).spec.to)[0].default_conf.backends;
@@ -431,13 +424,6 @@ std::vector<Violation> SchemaViolations(std::string_view yaml) {
   EXPECT_THAT(r.errors, IsEmpty());
   if (r.documents.empty()) return {};
   return r.documents[0].schema_violations;
-}
-
-// A Universal MeshAccessLog named "x" with one `to` entry targeting the Mesh; `backends` is the
-// YAML list that goes under its `default.backends:`, indented by six spaces.
-std::string ToMeshBackends(std::string_view backends) {
-  return "type: MeshAccessLog\nname: x\nspec:\n  to:\n  - targetRef: {kind: Mesh}\n    default:\n      backends:\n" +
-         std::string(backends);
 }
 
 struct SchemaCase {
