@@ -6,6 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "policy/load.h"
 
@@ -13,6 +15,7 @@ namespace meshlog::policy {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
 }  // namespace
@@ -25,6 +28,13 @@ DecodeResult Decode(std::string_view yaml) { return DecodeYaml(yaml, "test.yaml"
 
 const MeshAccessLogResource& Mal(const DecodeResult& r, size_t i = 0) {
   return std::get<MeshAccessLogResource>(r.documents.at(i).resource);
+}
+
+// A Universal MeshAccessLog `name` with one `to` entry targeting the Mesh; `backends` is the
+// YAML list that goes under its `default.backends:`, indented by six spaces.
+std::string ToMeshBackends(std::string_view backends, std::string_view name = "x") {
+  return "type: MeshAccessLog\nname: " + std::string(name) +
+         "\nspec:\n  to:\n  - targetRef: {kind: Mesh}\n    default:\n      backends:\n" + std::string(backends);
 }
 
 constexpr std::string_view kUniversalFrontendToBackend = R"(type: MeshAccessLog
@@ -219,14 +229,7 @@ spec:
 }
 
 TEST(DecodeTest, OtelBodyScalarsKeepTheirTypes) {
-  DecodeResult r = Decode(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+  DecodeResult r = Decode(ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry:
           endpoint: c:4317
           body:
@@ -237,7 +240,7 @@ spec:
               - boolValue: true
               - bytesValue: aGVsbG8=
               - stringValue: "123"
-)");
+)"));
   ASSERT_THAT(r.documents[0].schema_violations, IsEmpty());
   const Value& body = *(*(*Mal(r).spec.to)[0].default_conf.backends)[0].open_telemetry->body;
   const auto& values = body.Find("arrayValue")->Find("values")->array_items();
@@ -356,19 +359,12 @@ TEST(DecodeTest, AnchorsAndAliasesAreExpanded) {
 }
 
 TEST(DecodeTest, MergeKeysCopyMissingKeys) {
-  DecodeResult r = Decode(R"(type: MeshAccessLog
-name: merged
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - &stdout
+  DecodeResult r = Decode(ToMeshBackends(R"(      - &stdout
         type: File
         file: {path: /dev/stdout}
       - <<: *stdout
         file: {path: /tmp/other.log}
-)");
+)", "merged"));
   ASSERT_THAT(r.errors, IsEmpty());
   ASSERT_THAT(r.documents[0].schema_violations, IsEmpty());
   const auto& backends = *(*Mal(r).spec.to)[0].default_conf.backends;
@@ -430,21 +426,19 @@ std::vector<Violation> SchemaViolations(std::string_view yaml) {
   return r.documents[0].schema_violations;
 }
 
-TEST(DecodeSchemaTest, UnknownBackendTypeEnum) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: Syslog
-)"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].type", "in body should be one of [Tcp File OpenTelemetry]"}));
-}
+struct SchemaCase {
+  const char* name;  // the gtest case name
+  std::string yaml;
+  std::vector<Violation> want;  // in the order Kuma reports them
+};
 
-TEST(DecodeSchemaTest, UnknownFormatTypeAndTargetRefKind) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const SchemaCase& c, std::ostream* os) { *os << c.name; }
+
+const SchemaCase kSchemaCases[] = {
+    {"UnknownBackendTypeEnum", ToMeshBackends("      - type: Syslog\n"),
+     {{"spec.to[0].default.backends[0].type", "in body should be one of [Tcp File OpenTelemetry]"}}},
+    {"UnknownFormatTypeAndTargetRefKind", R"(type: MeshAccessLog
 name: x
 spec:
   targetRef: {kind: Pod}
@@ -456,29 +450,14 @@ spec:
         file:
           path: /tmp/x
           format: {type: Xml}
-)"),
-              ElementsAre(Violation{"spec.targetRef.kind",
-                                    "in body should be one of [Mesh MeshSubset MeshGateway MeshService "
-                                    "MeshExternalService MeshMultiZoneService MeshServiceSubset MeshHTTPRoute Dataplane]"},
-                          Violation{"spec.to[0].default.backends[0].file.format.type", "in body should be one of [Plain Json]"}));
-}
-
-TEST(DecodeSchemaTest, WrongYamlTypes) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-    targetRef: {kind: Mesh}
-)"),
-              ElementsAre(Violation{"spec.to", "in body must be of type array: \"object\""}));
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: File
+)",
+     {{"spec.targetRef.kind",
+       "in body should be one of [Mesh MeshSubset MeshGateway MeshService "
+       "MeshExternalService MeshMultiZoneService MeshServiceSubset MeshHTTPRoute Dataplane]"},
+      {"spec.to[0].default.backends[0].file.format.type", "in body should be one of [Plain Json]"}}},
+    {"WrongYamlTypesToIsAnObject", "type: MeshAccessLog\nname: x\nspec:\n  to:\n    targetRef: {kind: Mesh}\n",
+     {{"spec.to", "in body must be of type array: \"object\""}}},
+    {"WrongYamlTypesPathAndOmitEmptyValues", ToMeshBackends(R"(      - type: File
         file:
           path: 12
           format:
@@ -486,26 +465,13 @@ spec:
             plain: "x"
             omitEmptyValues: "yes"
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.omitEmptyValues",
-                                    "in body must be of type boolean: \"string\""},
-                          Violation{"spec.to[0].default.backends[0].file.path", "in body must be of type string: \"number\""}));
-}
-
-TEST(DecodeSchemaTest, EnumWithWrongTypeReportsTypeThenEnum) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  rules:
-  - default:
-      backends:
-      - type:
-)"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].type", "in body must be of type string: \"null\""},
-                          Violation{"spec.rules[0].default.backends[0].type", "in body should be one of [Tcp File OpenTelemetry]"}));
-}
-
-TEST(DecodeSchemaTest, MissingRequiredFields) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
+     {{"spec.to[0].default.backends[0].file.format.omitEmptyValues", "in body must be of type boolean: \"string\""},
+      {"spec.to[0].default.backends[0].file.path", "in body must be of type string: \"number\""}}},
+    {"EnumWithWrongTypeReportsTypeThenEnum",
+     "type: MeshAccessLog\nname: x\nspec:\n  rules:\n  - default:\n      backends:\n      - type:\n",
+     {{"spec.rules[0].default.backends[0].type", "in body must be of type string: \"null\""},
+      {"spec.rules[0].default.backends[0].type", "in body should be one of [Tcp File OpenTelemetry]"}}},
+    {"MissingRequiredFields", R"(type: MeshAccessLog
 name: x
 spec:
   to:
@@ -521,62 +487,35 @@ spec:
           backendRef: {}
           attributes:
           - {}
-)"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.path", "in body is required"},
-                          Violation{"spec.rules[0].default.backends[0].type", "in body is required"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.address", "in body is required"},
-                          Violation{"spec.rules[0].default.backends[2].openTelemetry.attributes[0].key", "in body is required"},
-                          Violation{"spec.rules[0].default.backends[2].openTelemetry.attributes[0].value", "in body is required"},
-                          Violation{"spec.rules[0].default.backends[2].openTelemetry.backendRef.kind", "in body is required"},
-                          Violation{"spec.to[0].targetRef.kind", "in body is required"},
-                          Violation{"spec.to[0].default", "in body is required"}));
-}
-
-TEST(DecodeSchemaTest, TopLevelRequiredHasNoSpecField) {
-  EXPECT_THAT(SchemaViolations("type: MeshAccessLog\nname: x\n"),
-              ElementsAre(Violation{"", ".spec in body is required"}));
-  EXPECT_THAT(SchemaViolations("type: MeshAccessLog\nspec: {}\n"),
-              ElementsAre(Violation{"", ".name in body is required"}));
-}
-
-TEST(DecodeSchemaTest, MinLengthOnPathAndAddress) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: File
+)",
+     {{"spec.rules[0].default.backends[0].file.path", "in body is required"},
+      {"spec.rules[0].default.backends[0].type", "in body is required"},
+      {"spec.rules[0].default.backends[1].tcp.address", "in body is required"},
+      {"spec.rules[0].default.backends[2].openTelemetry.attributes[0].key", "in body is required"},
+      {"spec.rules[0].default.backends[2].openTelemetry.attributes[0].value", "in body is required"},
+      {"spec.rules[0].default.backends[2].openTelemetry.backendRef.kind", "in body is required"},
+      {"spec.to[0].targetRef.kind", "in body is required"},
+      {"spec.to[0].default", "in body is required"}}},
+    {"TopLevelRequiredHasNoSpecField", "type: MeshAccessLog\nname: x\n", {{"", ".spec in body is required"}}},
+    {"TopLevelRequiredHasNoNameField", "type: MeshAccessLog\nspec: {}\n", {{"", ".name in body is required"}}},
+    {"MinLengthOnPathAndAddress", ToMeshBackends(R"(      - type: File
         file: {path: ""}
       - type: Tcp
         tcp: {address: ""}
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.path", "in body should be at least 1 chars long"},
-                          Violation{"spec.to[0].default.backends[1].tcp.address", "in body should be at least 1 chars long"}));
-}
-
-TEST(DecodeSchemaTest, OtelAttributeKeyPattern) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+     {{"spec.to[0].default.backends[0].file.path", "in body should be at least 1 chars long"},
+      {"spec.to[0].default.backends[1].tcp.address", "in body should be at least 1 chars long"}}},
+    {"OtelAttributeKeyPattern", ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry:
           endpoint: c:4317
           attributes:
           - key: Bad-Key
             value: v
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].openTelemetry.attributes[0].key",
-                                    "in body should match '^[a-z]([a-z0-9]|[._][a-z0-9])*$'"}));
-}
-
-TEST(DecodeSchemaTest, UnknownFieldsAreReported) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
+     {{"spec.to[0].default.backends[0].openTelemetry.attributes[0].key",
+       "in body should match '^[a-z]([a-z0-9]|[._][a-z0-9])*$'"}}},
+    // Properties are visited in schema (alphabetical) order: default before targetRef.
+    {"UnknownFieldsAreReported", R"(type: MeshAccessLog
 name: x
 extra: 1
 spec:
@@ -584,22 +523,11 @@ spec:
   - targetRef: {kind: Mesh, foo: bar}
     default:
       backend: []
-)"),
-              // Properties are visited in schema (alphabetical) order: default before targetRef.
-              ElementsAre(Violation{"extra", "unknown field \"extra\""},
-                          Violation{"spec.to[0].default.backend", "unknown field \"backend\""},
-                          Violation{"spec.to[0].targetRef.foo", "unknown field \"foo\""}));
-}
-
-TEST(DecodeSchemaTest, NullDefaultsAreApplied) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
-name: x
-spec:
-  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+)",
+     {{"extra", "unknown field \"extra\""},
+      {"spec.to[0].default.backend", "unknown field \"backend\""},
+      {"spec.to[0].targetRef.foo", "unknown field \"foo\""}}},
+    {"NullDefaultsAreApplied", ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry:
           endpoint:
           backendRef: {kind: MeshOpenTelemetryBackend, labels: {a: b}}
@@ -608,11 +536,8 @@ spec:
           path: /x
           format: {type: Plain, plain: x, omitEmptyValues: }
 )"),
-              IsEmpty());
-}
-
-TEST(DecodeSchemaTest, LabelValuesMustBeStrings) {
-  EXPECT_THAT(SchemaViolations(R"(type: MeshAccessLog
+     {}},
+    {"LabelValuesMustBeStrings", R"(type: MeshAccessLog
 name: x
 labels:
   version: 1.0
@@ -621,21 +546,24 @@ spec:
     kind: Dataplane
     labels: {version: 2}
   to: []
-)"),
-              ElementsAre(Violation{"", "labels.version in body must be of type string: \"number\""},
-                          Violation{"spec.targetRef.labels.version", "in body must be of type string: \"number\""}));
+)",
+     {{"", "labels.version in body must be of type string: \"number\""},
+      {"spec.targetRef.labels.version", "in body must be of type string: \"number\""}}},
+    {"SpecMustBeAnObject", "type: MeshAccessLog\nname: x\nspec: hello\n",
+     {{"", "spec in body must be of type object: \"string\""}}},
+    {"KubernetesMissingNameAndWrongApiVersion", "apiVersion: v1\nkind: MeshAccessLog\nmetadata: {}\nspec: {to: []}\n",
+     {{"apiVersion", "must be \"kuma.io/v1alpha1\""},
+      {"metadata.name", "Required value: name or generateName is required"}}},
+};
+
+class DecodeSchemaTest : public ::testing::TestWithParam<SchemaCase> {};
+
+TEST_P(DecodeSchemaTest, ReportsExactlyTheseViolations) {
+  EXPECT_THAT(SchemaViolations(GetParam().yaml), ElementsAreArray(GetParam().want)) << GetParam().yaml;
 }
 
-TEST(DecodeSchemaTest, SpecMustBeAnObject) {
-  EXPECT_THAT(SchemaViolations("type: MeshAccessLog\nname: x\nspec: hello\n"),
-              ElementsAre(Violation{"", "spec in body must be of type object: \"string\""}));
-}
-
-TEST(DecodeSchemaTest, KubernetesMissingNameAndWrongApiVersion) {
-  EXPECT_THAT(SchemaViolations("apiVersion: v1\nkind: MeshAccessLog\nmetadata: {}\nspec: {to: []}\n"),
-              ElementsAre(Violation{"apiVersion", "must be \"kuma.io/v1alpha1\""},
-                          Violation{"metadata.name", "Required value: name or generateName is required"}));
-}
+INSTANTIATE_TEST_SUITE_P(Cases, DecodeSchemaTest, ::testing::ValuesIn(kSchemaCases),
+                         [](const ::testing::TestParamInfo<SchemaCase>& info) { return std::string(info.param.name); });
 
 // ---- documents that are not (known) resources ----
 

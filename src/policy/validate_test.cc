@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace meshlog::policy {
 
@@ -14,6 +16,7 @@ void PrintTo(const Violation& v, std::ostream* os) { *os << "{" << GoQuote(v.fie
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
 // Indents `spec` (a YAML block) under `spec:` of a Universal MeshAccessLog.
@@ -132,8 +135,35 @@ TEST(ValidateTargetRefTest, TopLevelUnsupportedKinds) {
   }
 }
 
-TEST(ValidateTargetRefTest, MeshDisallowsEveryOtherField) {
-  EXPECT_THAT(V(R"(targetRef:
+// `targetRef: <target_ref>` followed by an inbound `rules` entry with an empty backend list.
+std::string TopWithRules(std::string_view target_ref) {
+  return "targetRef: " + std::string(target_ref) + "\nrules:\n- default: {backends: []}\n";
+}
+
+// `targetRef: <target_ref>` followed by a `to` entry targeting the Mesh with an empty backend list.
+std::string TopWithToMesh(std::string_view target_ref) {
+  return "targetRef: " + std::string(target_ref) + "\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n";
+}
+
+struct SpecCase {
+  const char* name;  // the gtest case name
+  std::string spec;  // YAML under `spec:`
+  std::vector<Violation> want;  // in the order Kuma reports them
+};
+
+// Names the case in gtest output instead of dumping its bytes.
+void PrintTo(const SpecCase& c, std::ostream* os) { *os << c.name; }
+
+class ValidateTargetRefTableTest : public ::testing::TestWithParam<SpecCase> {};
+
+TEST_P(ValidateTargetRefTableTest, ReportsExactlyTheseViolations) {
+  EXPECT_THAT(V(GetParam().spec), ElementsAreArray(GetParam().want)) << GetParam().spec;
+}
+
+std::string CaseName(const ::testing::TestParamInfo<SpecCase>& info) { return info.param.name; }
+
+const SpecCase kTopLevelTargetRefCases[] = {
+    {"MeshDisallowsEveryOtherField", R"(targetRef:
   kind: Mesh
   name: x
   mesh: m
@@ -145,23 +175,16 @@ TEST(ValidateTargetRefTest, MeshDisallowsEveryOtherField) {
 to:
 - targetRef: {kind: Mesh}
   default: {backends: []}
-)"),
-              ElementsAre(Violation{"spec.targetRef.name", "using name with kind Mesh is not yet supported"},
-                          Violation{"spec.targetRef.mesh", "must not be set with kind Mesh"},
-                          Violation{"spec.targetRef.tags", "must not be set with kind Mesh"},
-                          Violation{"spec.targetRef.labels", "must not be set with kind Mesh"},
-                          Violation{"spec.targetRef.namespace", "must not be set with kind Mesh"},
-                          Violation{"spec.targetRef.sectionName", "must not be set with kind Mesh"},
-                          Violation{"spec.targetRef.proxyTypes", "must be undefined or have at least one element"}));
-}
-
-TEST(ValidateTargetRefTest, MeshEmptyValuesCountAsUnset) {
-  EXPECT_THAT(V("targetRef: {kind: Mesh, name: '', labels: {}, proxyTypes: [Sidecar]}\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
-              IsEmpty());
-}
-
-TEST(ValidateTargetRefTest, DataplaneRules) {
-  EXPECT_THAT(V(R"(targetRef:
+)",
+     {{"spec.targetRef.name", "using name with kind Mesh is not yet supported"},
+      {"spec.targetRef.mesh", "must not be set with kind Mesh"},
+      {"spec.targetRef.tags", "must not be set with kind Mesh"},
+      {"spec.targetRef.labels", "must not be set with kind Mesh"},
+      {"spec.targetRef.namespace", "must not be set with kind Mesh"},
+      {"spec.targetRef.sectionName", "must not be set with kind Mesh"},
+      {"spec.targetRef.proxyTypes", "must be undefined or have at least one element"}}},
+    {"MeshEmptyValuesCountAsUnset", TopWithToMesh("{kind: Mesh, name: '', labels: {}, proxyTypes: [Sidecar]}"), {}},
+    {"DataplaneRules", R"(targetRef:
   kind: Dataplane
   name: web
   namespace: ns
@@ -173,25 +196,21 @@ TEST(ValidateTargetRefTest, DataplaneRules) {
 to:
 - targetRef: {kind: Mesh}
   default: {backends: []}
-)"),
-              ElementsAre(Violation{"spec.targetRef.tags", "must not be set with kind Dataplane"},
-                          Violation{"spec.targetRef.mesh", "must not be set with kind Dataplane"},
-                          Violation{"spec.targetRef.proxyTypes", "must not be set with kind Dataplane"},
-                          Violation{"spec.targetRef.labels", "either labels or name and namespace must be specified"},
-                          Violation{"spec.targetRef.sectionName", "can only be used with inbound policies"}));
-}
-
-TEST(ValidateTargetRefTest, DataplaneSectionNameAllowedForInboundPolicies) {
-  EXPECT_THAT(V("targetRef: {kind: Dataplane, name: web, sectionName: http}\nrules:\n- default: {backends: []}\n"), IsEmpty());
-  EXPECT_THAT(Check("targetRef: {kind: Dataplane, name: web, sectionName: http}\nfrom:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n").violations,
-              IsEmpty());
-  // `rules: []` does not make it an inbound policy.
-  EXPECT_THAT(V("targetRef: {kind: Dataplane, name: web, sectionName: http}\nrules: []\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.sectionName", "can only be used with inbound policies"}));
-}
-
-TEST(ValidateTargetRefTest, MeshSubsetTags) {
-  EXPECT_THAT(V(R"(targetRef:
+)",
+     {{"spec.targetRef.tags", "must not be set with kind Dataplane"},
+      {"spec.targetRef.mesh", "must not be set with kind Dataplane"},
+      {"spec.targetRef.proxyTypes", "must not be set with kind Dataplane"},
+      {"spec.targetRef.labels", "either labels or name and namespace must be specified"},
+      {"spec.targetRef.sectionName", "can only be used with inbound policies"}}},
+    {"DataplaneSectionNameAllowedWithRules", TopWithRules("{kind: Dataplane, name: web, sectionName: http}"), {}},
+    {"DataplaneSectionNameAllowedWithFrom",
+     "targetRef: {kind: Dataplane, name: web, sectionName: http}\nfrom:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n",
+     {}},
+    // `rules: []` does not make it an inbound policy.
+    {"DataplaneSectionNameNotAllowedWithEmptyRules",
+     "targetRef: {kind: Dataplane, name: web, sectionName: http}\nrules: []\nto:\n- targetRef: {kind: Mesh}\n  default: {backends: []}\n",
+     {{"spec.targetRef.sectionName", "can only be used with inbound policies"}}},
+    {"MeshSubsetTags", R"(targetRef:
   kind: MeshSubset
   name: x
   tags:
@@ -201,81 +220,69 @@ TEST(ValidateTargetRefTest, MeshSubsetTags) {
   namespace: ns
 rules:
 - default: {backends: []}
-)"),
-              ElementsAre(Violation{"spec.targetRef.name", "must not be set with kind MeshSubset"},
-                          Violation{"spec.targetRef.tags[\"a b\"]",
-                                    "tag name must consist of alphanumeric characters, dots, dashes, slashes and underscores"},
-                          Violation{"spec.targetRef.tags[\"k1\"]",
-                                    "tag value must consist of alphanumeric characters, dots, dashes and underscores"},
-                          Violation{"spec.targetRef.tags[\"k2\"]", "tag value must be non-empty"},
-                          Violation{"spec.targetRef.namespace", "must not be set with kind MeshSubset"}));
-}
+)",
+     {{"spec.targetRef.name", "must not be set with kind MeshSubset"},
+      {"spec.targetRef.tags[\"a b\"]",
+       "tag name must consist of alphanumeric characters, dots, dashes, slashes and underscores"},
+      {"spec.targetRef.tags[\"k1\"]", "tag value must consist of alphanumeric characters, dots, dashes and underscores"},
+      {"spec.targetRef.tags[\"k2\"]", "tag value must be non-empty"},
+      {"spec.targetRef.namespace", "must not be set with kind MeshSubset"}}},
+    {"MeshSubsetEmptyTagName", "targetRef:\n  kind: MeshSubset\n  tags: {\"\": v}\nrules:\n- default: {backends: []}\n",
+     {{"spec.targetRef.tags", "tag name must be non-empty"}}},
+    {"MeshServiceNeedsNameOrLabels", TopWithRules("{kind: MeshService}"),
+     {{"spec.targetRef", "name or labels must be set when kind is MeshService"}}},
+    {"MeshServiceNameCharacters", TopWithRules("{kind: MeshService, name: Backend}"),
+     {{"spec.targetRef.name",
+       "invalid characters: must consist of lower case alphanumeric characters, '-', '.' and '_'."}}},
+    {"MeshServiceDisallowedFields",
+     TopWithRules("{kind: MeshService, labels: {a: b}, namespace: ns, mesh: m, tags: {a: b}, proxyTypes: [Gateway]}"),
+     {{"spec.targetRef.mesh", "must not be set with kind MeshService"},
+      {"spec.targetRef.tags", "must not be set with kind MeshService"},
+      {"spec.targetRef.proxyTypes", "must not be set with kind MeshService"},
+      {"spec.targetRef.labels", "either labels or name and namespace must be specified"}}},
+    {"MeshGatewayNeedsName", TopWithRules("{kind: MeshGateway}"),
+     {{"spec.targetRef.name", "must be set when kind is MeshGateway"}}},
+    // Listener tags are allowed for MeshAccessLog; selector values may be "*".
+    {"MeshGatewayListenerTags", TopWithRules("{kind: MeshGateway, name: edge, tags: {port: http-8080, any: '*'}}"), {}},
+    {"MeshGatewayDisallowedFields",
+     TopWithRules("{kind: MeshGateway, name: edge, tags: {a: 'x y'}, labels: {a: b}, sectionName: s, namespace: ns1}"),
+     {{"spec.targetRef.tags[\"a\"]",
+       "tag value must consist of alphanumeric characters, dots, dashes, slashes and underscores or be \"*\""},
+      {"spec.targetRef.labels", "must not be set with kind MeshGateway"},
+      {"spec.targetRef.namespace", "must not be set with kind MeshGateway"},
+      {"spec.targetRef.sectionName", "must not be set with kind MeshGateway"}}},
+    {"MeshServiceSubset", TopWithRules("{kind: MeshServiceSubset, mesh: m, proxyTypes: [Sidecar]}"),
+     {{"spec.targetRef.name", "must be set when kind is MeshServiceSubset"},
+      {"spec.targetRef.mesh", "must not be set with kind MeshServiceSubset"},
+      {"spec.targetRef.proxyTypes", "must not be set with kind MeshServiceSubset"}}},
+};
 
-TEST(ValidateTargetRefTest, MeshSubsetEmptyTagName) {
-  EXPECT_THAT(V("targetRef:\n  kind: MeshSubset\n  tags: {\"\": v}\nrules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.tags", "tag name must be non-empty"}));
-}
-
-TEST(ValidateTargetRefTest, MeshServiceRules) {
-  EXPECT_THAT(V("targetRef: {kind: MeshService}\nrules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef", "name or labels must be set when kind is MeshService"}));
-  EXPECT_THAT(V("targetRef: {kind: MeshService, name: Backend}\nrules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.name",
-                                    "invalid characters: must consist of lower case alphanumeric characters, '-', '.' and '_'."}));
-  EXPECT_THAT(V("targetRef: {kind: MeshService, labels: {a: b}, namespace: ns, mesh: m, tags: {a: b}, proxyTypes: [Gateway]}\n"
-                "rules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.mesh", "must not be set with kind MeshService"},
-                          Violation{"spec.targetRef.tags", "must not be set with kind MeshService"},
-                          Violation{"spec.targetRef.proxyTypes", "must not be set with kind MeshService"},
-                          Violation{"spec.targetRef.labels", "either labels or name and namespace must be specified"}));
-}
-
-TEST(ValidateTargetRefTest, MeshGatewayTopLevel) {
-  EXPECT_THAT(V("targetRef: {kind: MeshGateway}\nrules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.name", "must be set when kind is MeshGateway"}));
-  // Listener tags are allowed for MeshAccessLog; selector values may be "*".
-  EXPECT_THAT(V("targetRef: {kind: MeshGateway, name: edge, tags: {port: http-8080, any: '*'}}\nrules:\n- default: {backends: []}\n"),
-              IsEmpty());
-  EXPECT_THAT(V("targetRef: {kind: MeshGateway, name: edge, tags: {a: 'x y'}, labels: {a: b}, sectionName: s, namespace: ns1}\n"
-                "rules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.tags[\"a\"]",
-                                    "tag value must consist of alphanumeric characters, dots, dashes, slashes and underscores or be \"*\""},
-                          Violation{"spec.targetRef.labels", "must not be set with kind MeshGateway"},
-                          Violation{"spec.targetRef.namespace", "must not be set with kind MeshGateway"},
-                          Violation{"spec.targetRef.sectionName", "must not be set with kind MeshGateway"}));
-}
-
-TEST(ValidateTargetRefTest, MeshServiceSubset) {
-  EXPECT_THAT(V("targetRef: {kind: MeshServiceSubset, mesh: m, proxyTypes: [Sidecar]}\nrules:\n- default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.targetRef.name", "must be set when kind is MeshServiceSubset"},
-                          Violation{"spec.targetRef.mesh", "must not be set with kind MeshServiceSubset"},
-                          Violation{"spec.targetRef.proxyTypes", "must not be set with kind MeshServiceSubset"}));
-}
+INSTANTIATE_TEST_SUITE_P(TopLevel, ValidateTargetRefTableTest, ::testing::ValuesIn(kTopLevelTargetRefCases), CaseName);
 
 // ---------------- to[].targetRef ----------------
 
-TEST(ValidateTargetRefTest, ToKinds) {
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Dataplane}\n  default: {backends: []}\n- targetRef: {kind: MeshSubset}\n  default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.to[0].targetRef.kind", "value 'Dataplane' is not supported"},
-                          Violation{"spec.to[1].targetRef.kind", "value 'MeshSubset' is not supported"}));
-  EXPECT_THAT(V("to:\n- targetRef: {kind: MeshMultiZoneService, name: X, tags: {a: b}}\n  default: {backends: []}\n"), IsEmpty());
-}
+const SpecCase kToTargetRefCases[] = {
+    {"ToKindsUnsupported",
+     "to:\n- targetRef: {kind: Dataplane}\n  default: {backends: []}\n- targetRef: {kind: MeshSubset}\n  default: {backends: []}\n",
+     {{"spec.to[0].targetRef.kind", "value 'Dataplane' is not supported"},
+      {"spec.to[1].targetRef.kind", "value 'MeshSubset' is not supported"}}},
+    {"ToKindMeshMultiZoneService", "to:\n- targetRef: {kind: MeshMultiZoneService, name: X, tags: {a: b}}\n  default: {backends: []}\n",
+     {}},
+    {"ToUnderMeshGatewayOnlyMesh",
+     "targetRef: {kind: MeshGateway, name: edge}\nto:\n- targetRef: {kind: MeshService, name: backend}\n  default: {backends: []}\n"
+     "- targetRef: {kind: Mesh}\n  default: {backends: []}\n",
+     {{"spec.to[0].targetRef.kind", "value 'MeshService' is not supported"}}},
+    {"ToMeshExternalServiceAndRoute",
+     "to:\n- targetRef: {kind: MeshExternalService, name: httpbin, labels: {a: b}, sectionName: s}\n  default: {backends: []}\n"
+     "- targetRef: {kind: MeshExternalService}\n  default: {backends: []}\n"
+     "- targetRef: {kind: MeshHTTPRoute, name: route, sectionName: rule-1}\n  default: {backends: []}\n",
+     {{"spec.to[0].targetRef.labels", "either labels or name must be specified"},
+      {"spec.to[0].targetRef.sectionName", "must not be set with kind MeshExternalService"},
+      {"spec.to[1].targetRef", "name or labels must be set when kind is MeshExternalService"},
+      {"spec.to[2].targetRef.sectionName", "must not be set with kind MeshHTTPRoute"}}},
+};
 
-TEST(ValidateTargetRefTest, ToUnderMeshGatewayOnlyMesh) {
-  EXPECT_THAT(V("targetRef: {kind: MeshGateway, name: edge}\nto:\n- targetRef: {kind: MeshService, name: backend}\n  default: {backends: []}\n"
-                "- targetRef: {kind: Mesh}\n  default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.to[0].targetRef.kind", "value 'MeshService' is not supported"}));
-}
-
-TEST(ValidateTargetRefTest, ToMeshExternalServiceAndRoute) {
-  EXPECT_THAT(V("to:\n- targetRef: {kind: MeshExternalService, name: httpbin, labels: {a: b}, sectionName: s}\n  default: {backends: []}\n"
-                "- targetRef: {kind: MeshExternalService}\n  default: {backends: []}\n"
-                "- targetRef: {kind: MeshHTTPRoute, name: route, sectionName: rule-1}\n  default: {backends: []}\n"),
-              ElementsAre(Violation{"spec.to[0].targetRef.labels", "either labels or name must be specified"},
-                          Violation{"spec.to[0].targetRef.sectionName", "must not be set with kind MeshExternalService"},
-                          Violation{"spec.to[1].targetRef", "name or labels must be set when kind is MeshExternalService"},
-                          Violation{"spec.to[2].targetRef.sectionName", "must not be set with kind MeshHTTPRoute"}));
-}
+INSTANTIATE_TEST_SUITE_P(To, ValidateTargetRefTableTest, ::testing::ValuesIn(kToTargetRefCases), CaseName);
 
 TEST(ValidateTargetRefTest, FromOnlyMesh) {
   ValidationReport r = Check("from:\n- targetRef: {kind: MeshService, name: x}\n  default: {backends: []}\n");
@@ -289,42 +296,42 @@ TEST(ValidateTargetRefTest, KindMustBeDefinedProgrammatically) {
   EXPECT_THAT(ValidateTargetRef(TargetRef{}, opts).violations(), ElementsAre(Violation{"kind", "must be defined"}));
 }
 
-// ---------------- backends ----------------
+// ---------------- backends and formats ----------------
 
-TEST(ValidateBackendTest, UnionFieldMustMatchType) {
-  EXPECT_THAT(V(R"(to:
-- targetRef: {kind: Mesh}
-  default:
-    backends:
-    - type: File
+// `to` one entry targeting the Mesh whose `default.backends:` is `backends` (a YAML list indented by four).
+std::string ToMeshBackends(std::string_view backends) {
+  return "to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n" + std::string(backends);
+}
+
+// One inbound `rules` entry whose `default.backends:` is `backends` (a YAML list indented by four).
+std::string RulesBackends(std::string_view backends) { return "rules:\n- default:\n    backends:\n" + std::string(backends); }
+
+class ValidateBackendTableTest : public ::testing::TestWithParam<SpecCase> {};
+
+TEST_P(ValidateBackendTableTest, ReportsExactlyTheseViolations) {
+  EXPECT_THAT(V(GetParam().spec), ElementsAreArray(GetParam().want)) << GetParam().spec;
+}
+
+const SpecCase kBackendCases[] = {
+    {"UnionFieldMustMatchType", ToMeshBackends(R"(    - type: File
       tcp: {address: "127.0.0.1:5000"}
     - type: Tcp
       file: {path: /tmp/x}
     - type: OpenTelemetry
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file", "must be defined"},
-                          Violation{"spec.to[0].default.backends[1].tcp", "must be defined"},
-                          Violation{"spec.to[0].default.backends[2].openTelemetry", "must be defined"}));
-}
-
-TEST(ValidateBackendTest, FilePath) {
-  EXPECT_THAT(V("rules:\n- default:\n    backends:\n    - type: File\n      file: {path: logs.txt}\n    - type: File\n      file: {path: '#not_valid'}\n"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
-                          Violation{"spec.rules[0].default.backends[1].file.path", "file backend requires a valid path"}));
-}
-
-TEST(ValidateBackendTest, TcpAddress) {
-  EXPECT_THAT(V("rules:\n- default:\n    backends:\n    - type: Tcp\n      tcp: {address: logstash}\n"
-                "    - type: Tcp\n      tcp: {address: not_valid_url}\n    - type: Tcp\n      tcp: {address: 'logstash:5000'}\n"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].tcp.address", "tcp backend requires valid address"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}));
-}
-
-TEST(ValidateBackendTest, FormatErrorsComeBeforePathAndAddress) {
-  EXPECT_THAT(V(R"(rules:
-- default:
-    backends:
-    - type: File
+     {{"spec.to[0].default.backends[0].file", "must be defined"},
+      {"spec.to[0].default.backends[1].tcp", "must be defined"},
+      {"spec.to[0].default.backends[2].openTelemetry", "must be defined"}}},
+    {"FilePath",
+     RulesBackends("    - type: File\n      file: {path: logs.txt}\n    - type: File\n      file: {path: '#not_valid'}\n"),
+     {{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
+      {"spec.rules[0].default.backends[1].file.path", "file backend requires a valid path"}}},
+    {"TcpAddress",
+     RulesBackends("    - type: Tcp\n      tcp: {address: logstash}\n"
+                   "    - type: Tcp\n      tcp: {address: not_valid_url}\n    - type: Tcp\n      tcp: {address: 'logstash:5000'}\n"),
+     {{"spec.rules[0].default.backends[0].tcp.address", "tcp backend requires valid address"},
+      {"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}}},
+    {"FormatErrorsComeBeforePathAndAddress", RulesBackends(R"(    - type: File
       file:
         path: relative
         format: {type: Plain}
@@ -333,35 +340,20 @@ TEST(ValidateBackendTest, FormatErrorsComeBeforePathAndAddress) {
         address: nope
         format: {type: Json}
 )"),
-              ElementsAre(Violation{"spec.rules[0].default.backends[0].file.format.plain", "must be defined"},
-                          Violation{"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.format.json", "must be defined"},
-                          Violation{"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}));
-}
-
-// ---------------- formats ----------------
-
-TEST(ValidateFormatTest, Plain) {
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Plain, plain: ''}}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.plain", "must not be empty"}));
-  // `json` is ignored for Plain.
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Plain, plain: x, json: []}}\n"),
-              IsEmpty());
-}
-
-TEST(ValidateFormatTest, JsonPresenceAndEmptiness) {
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Json, plain: x}}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json", "must be defined"}));
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file: {path: /x, format: {type: Json, json: []}}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json", "must not be empty"}));
-}
-
-TEST(ValidateFormatTest, JsonKeysAndValues) {
-  EXPECT_THAT(V(R"(to:
-- targetRef: {kind: Mesh}
-  default:
-    backends:
-    - type: Tcp
+     {{"spec.rules[0].default.backends[0].file.format.plain", "must be defined"},
+      {"spec.rules[0].default.backends[0].file.path", "file backend requires a valid path"},
+      {"spec.rules[0].default.backends[1].tcp.format.json", "must be defined"},
+      {"spec.rules[0].default.backends[1].tcp.address", "tcp backend requires valid address"}}},
+    {"FormatPlainMustNotBeEmpty", ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Plain, plain: ''}}\n"),
+     {{"spec.to[0].default.backends[0].file.format.plain", "must not be empty"}}},
+    // `json` is ignored for Plain.
+    {"FormatPlainIgnoresJson",
+     ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Plain, plain: x, json: []}}\n"), {}},
+    {"FormatJsonMustBeDefined", ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Json, plain: x}}\n"),
+     {{"spec.to[0].default.backends[0].file.format.json", "must be defined"}}},
+    {"FormatJsonMustNotBeEmpty", ToMeshBackends("    - type: File\n      file: {path: /x, format: {type: Json, json: []}}\n"),
+     {{"spec.to[0].default.backends[0].file.format.json", "must not be empty"}}},
+    {"FormatJsonKeysAndValues", ToMeshBackends(R"(    - type: Tcp
       tcp:
         address: 127.0.0.1:5000
         format:
@@ -374,20 +366,20 @@ TEST(ValidateFormatTest, JsonKeysAndValues) {
           - {key: k, value: "a real\nnewline"}
           - {key: start_time, value: "%START_TIME%"}
 )"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].tcp.format.json[0].key", "key cannot be empty"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[0].value", "value cannot be empty"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[1]", "is not a valid JSON object"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[2]", "is not a valid JSON object"},
-                          Violation{"spec.to[0].default.backends[0].tcp.format.json[4]", "is not a valid JSON object"}));
-}
+     {{"spec.to[0].default.backends[0].tcp.format.json[0].key", "key cannot be empty"},
+      {"spec.to[0].default.backends[0].tcp.format.json[0].value", "value cannot be empty"},
+      {"spec.to[0].default.backends[0].tcp.format.json[1]", "is not a valid JSON object"},
+      {"spec.to[0].default.backends[0].tcp.format.json[2]", "is not a valid JSON object"},
+      {"spec.to[0].default.backends[0].tcp.format.json[4]", "is not a valid JSON object"}}},
+    // The seed's HTTP JSON example has `value: '"%REQ(:METHOD)%'`: a lone quote breaks Kuma's
+    // naive `{"key": "value"}` check.
+    {"FormatSeedHttpJsonWithQuoteInValueIsInvalid",
+     ToMeshBackends("    - type: File\n      file:\n        path: /x\n"
+                    "        format:\n          type: Json\n          json:\n          - {key: method, value: '\"%REQ(:METHOD)%'}\n"),
+     {{"spec.to[0].default.backends[0].file.format.json[0]", "is not a valid JSON object"}}},
+};
 
-TEST(ValidateFormatTest, SeedHttpJsonFormatWithQuoteInValueIsInvalid) {
-  // The seed's HTTP JSON example has `value: '"%REQ(:METHOD)%'`: a lone quote breaks Kuma's
-  // naive `{"key": "value"}` check.
-  EXPECT_THAT(V("to:\n- targetRef: {kind: Mesh}\n  default:\n    backends:\n    - type: File\n      file:\n        path: /x\n"
-                "        format:\n          type: Json\n          json:\n          - {key: method, value: '\"%REQ(:METHOD)%'}\n"),
-              ElementsAre(Violation{"spec.to[0].default.backends[0].file.format.json[0]", "is not a valid JSON object"}));
-}
+INSTANTIATE_TEST_SUITE_P(BackendsAndFormats, ValidateBackendTableTest, ::testing::ValuesIn(kBackendCases), CaseName);
 
 // ---------------- OpenTelemetry ----------------
 

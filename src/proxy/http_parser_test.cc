@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/buffer.hpp>
+#include <string>
+#include <tuple>
 
 namespace meshlog::proxy::http {
 namespace {
@@ -34,6 +36,24 @@ Parsed ParseAll(Parser<isRequest>& p, std::string_view data, bool eager = true) 
   return r;
 }
 
+// A Message whose body is copied to `out` framed as `framing`, with default limits.
+struct CapturedBody {
+  explicit CapturedBody(Framing framing) {
+    msg.body_out = &out;
+    msg.out_framing = framing;
+  }
+  Message msg;
+  std::string out;
+  ParserLimits limits;
+};
+
+// A RequestParser or ResponseParser (P) over a CapturedBody.
+template <class P>
+struct BodyParser : CapturedBody {
+  explicit BodyParser(Framing framing) : CapturedBody(framing), p(msg, limits) {}
+  P p;
+};
+
 TEST(HttpParserTest, ParsesRequestHeadIntoOwnedArena) {
   Message msg;
   ParserLimits limits;
@@ -55,11 +75,8 @@ TEST(HttpParserTest, ParsesRequestHeadIntoOwnedArena) {
 }
 
 TEST(HttpParserTest, ParsesResponseWithContentLength) {
-  Message msg;
-  std::string out;
-  msg.body_out = &out;
-  ParserLimits limits;
-  ResponseParser p(msg, limits);
+  BodyParser<ResponseParser> b(Framing::kRaw);
+  auto [msg, out, p] = std::tie(b.msg, b.out, b.p);
   auto r = ParseAll(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nServer: x\r\n\r\nhello");
   ASSERT_FALSE(r.ec) << r.ec.message();
   EXPECT_TRUE(r.header_done);
@@ -80,12 +97,8 @@ TEST(HttpParserTest, ParsesResponseWithContentLength) {
 }
 
 TEST(HttpParserTest, RechunksChunkedBodiesWithTrailers) {
-  Message msg;
-  std::string out;
-  msg.body_out = &out;
-  msg.out_framing = Framing::kChunked;
-  ParserLimits limits;
-  RequestParser p(msg, limits);
+  BodyParser<RequestParser> b(Framing::kChunked);
+  auto [msg, out, p] = std::tie(b.msg, b.out, b.p);
   auto r = ParseAll(p, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n");
   ASSERT_FALSE(r.ec) << r.ec.message();
   EXPECT_TRUE(r.done);
@@ -96,12 +109,8 @@ TEST(HttpParserTest, RechunksChunkedBodiesWithTrailers) {
 }
 
 TEST(HttpParserTest, DechunksForRawFraming) {
-  Message msg;
-  std::string out;
-  msg.body_out = &out;
-  msg.out_framing = Framing::kRaw;
-  ParserLimits limits;
-  ResponseParser p(msg, limits);
+  BodyParser<ResponseParser> b(Framing::kRaw);
+  auto [msg, out, p] = std::tie(b.msg, b.out, b.p);
   auto r = ParseAll(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
   ASSERT_FALSE(r.ec) << r.ec.message();
   EXPECT_TRUE(r.done);

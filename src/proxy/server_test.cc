@@ -8,9 +8,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "proxy/demo_app.h"
@@ -202,27 +205,61 @@ TEST_F(ProxyTest, ConnectionIdleLongEnoughToParkStillServesItsNextRequest) {
   EXPECT_EQ(log_->WaitFor(3, 100ms).size(), 2u);
 }
 
+// A hand-scripted upstream on 127.0.0.1 (ephemeral port) serving `connections` connections one
+// after another on its own thread: on each it reads once (the request) and then runs
+// `script(i, socket)` for the i-th connection. Join() waits for the thread.
+//
+//   ScriptedUpstream up(1, [](int, Socket& s) { s.close(); });  // closes without answering
+//   StartProxy(Http({up.Address()}));
+class ScriptedUpstream {
+ public:
+  using Socket = boost::asio::ip::tcp::socket;
+  ScriptedUpstream(int connections, std::function<void(int, Socket&)> script)
+      : thread_([this, connections, script = std::move(script)] {
+          for (int i = 0; i < connections; ++i) {
+            Socket s = acc_.accept();
+            ++accepted_;
+            ReadOnce(s);
+            script(i, s);
+          }
+        }) {}
+  ~ScriptedUpstream() { Join(); }
+  std::string Address() const { return "127.0.0.1:" + std::to_string(acc_.local_endpoint().port()); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  int accepted() const { return accepted_.load(); }
+
+  // One read of whatever arrives; errors (the peer closing) are ignored.
+  static void ReadOnce(Socket& s) {
+    char buf[4096];
+    boost::system::error_code ec;
+    s.read_some(boost::asio::buffer(buf), ec);
+  }
+  // A keep-alive `200 OK` with body "ok"; errors are ignored.
+  static void AnswerOk(Socket& s) {
+    const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    boost::system::error_code ec;
+    boost::asio::write(s, boost::asio::buffer(resp), ec);
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acc_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;  // last: starts once the acceptor is listening
+};
+
 TEST_F(ProxyTest, PooledConnectionThatTheUpstreamClosedWhileIdleIsNotReused) {
   // The upstream closes each connection 50 ms after its response (an upstream keep-alive timeout).
   // A connection idle that long is probed before reuse, so the next request goes straight to a
   // fresh connection (one attempt), not through the reused-connection retry.
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acc(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  std::atomic<int> connections{0};
-  std::thread upstream([&] {
-    for (int i = 0; i < 2; ++i) {
-      auto s = acc.accept();
-      ++connections;
-      char buf[4096];
-      boost::system::error_code ec;
-      s.read_some(boost::asio::buffer(buf), ec);
-      const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      boost::asio::write(s, boost::asio::buffer(resp), ec);
-      std::this_thread::sleep_for(50ms);
-      s.close();
-    }
+  ScriptedUpstream upstream(2, [](int, ScriptedUpstream::Socket& s) {
+    ScriptedUpstream::AnswerOk(s);
+    std::this_thread::sleep_for(50ms);
+    s.close();
   });
-  const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(acc.local_endpoint().port())}));
+  const uint16_t port = StartProxy(Http({upstream.Address()}));
   Client c(port);
   c.Send(Get("/1"));
   EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 200", 0), 0u);
@@ -236,8 +273,8 @@ TEST_F(ProxyTest, PooledConnectionThatTheUpstreamClosedWhileIdleIsNotReused) {
   EXPECT_EQ(recs[1].attempts, 1u);
   EXPECT_NE(recs[0].upstream_connection_id, recs[1].upstream_connection_id);
   c.Close();
-  upstream.join();
-  EXPECT_EQ(connections.load(), 2);
+  upstream.Join();
+  EXPECT_EQ(upstream.accepted(), 2);
 }
 
 TEST_F(ProxyTest, ContentLengthAndChunkedRequestBodiesAreStreamed) {
@@ -510,18 +547,10 @@ TEST_F(ProxyTest, ClientLeavingBeforeTheResponseIsLoggedDCWithCode0) {
 
 TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
   // An upstream that accepts, reads the request and closes without answering.
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acc(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  std::thread upstream([&] {
-    auto s = acc.accept();
-    char buf[4096];
-    boost::system::error_code ec;
-    s.read_some(boost::asio::buffer(buf), ec);
-    s.close();
-  });
-  const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(acc.local_endpoint().port())}));
+  ScriptedUpstream upstream(1, [](int, ScriptedUpstream::Socket& s) { s.close(); });
+  const uint16_t port = StartProxy(Http({upstream.Address()}));
   const std::string out = testing::HttpExchange(port, Get("/x"));
-  upstream.join();
+  upstream.Join();
   EXPECT_EQ(out.rfind("HTTP/1.1 503", 0), 0u) << out;
   auto recs = log_->WaitFor(1);
   ASSERT_EQ(recs.size(), 1u);
@@ -532,27 +561,16 @@ TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
 TEST_F(ProxyTest, PooledConnectionClosedByUpstreamIsRetriedOnceForBodilessRequests) {
   // An upstream that answers the first request of each connection (keep-alive) and closes the
   // connection when a second request arrives (a keep-alive timeout racing with reuse).
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acc(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  std::atomic<int> connections{0};
-  std::thread upstream([&] {
-    for (int i = 0; i < 2; ++i) {
-      auto s = acc.accept();
-      ++connections;
-      char buf[4096];
-      boost::system::error_code ec;
-      s.read_some(boost::asio::buffer(buf), ec);
-      const std::string resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      boost::asio::write(s, boost::asio::buffer(resp), ec);
-      if (i == 0) {
-        s.read_some(boost::asio::buffer(buf), ec);  // the reused connection's request: dropped
-        s.close();
-      } else {
-        s.read_some(boost::asio::buffer(buf), ec);  // wait for the proxy to close
-      }
+  ScriptedUpstream upstream(2, [](int i, ScriptedUpstream::Socket& s) {
+    ScriptedUpstream::AnswerOk(s);
+    if (i == 0) {
+      ScriptedUpstream::ReadOnce(s);  // the reused connection's request: dropped
+      s.close();
+    } else {
+      ScriptedUpstream::ReadOnce(s);  // wait for the proxy to close
     }
   });
-  const uint16_t port = StartProxy(Http({"127.0.0.1:" + std::to_string(acc.local_endpoint().port())}));
+  const uint16_t port = StartProxy(Http({upstream.Address()}));
   Client c(port);
   c.Send(Get("/1"));
   EXPECT_EQ(c.ReadResponse().rfind("HTTP/1.1 200", 0), 0u);
@@ -567,8 +585,8 @@ TEST_F(ProxyTest, PooledConnectionClosedByUpstreamIsRetriedOnceForBodilessReques
   EXPECT_EQ(recs[1].attempts, 2u);
   EXPECT_NE(recs[0].upstream_connection_id, recs[1].upstream_connection_id);
   server_.reset();  // closes the pooled upstream connection the upstream thread waits on
-  upstream.join();
-  EXPECT_EQ(connections.load(), 2);
+  upstream.Join();
+  EXPECT_EQ(upstream.accepted(), 2);
 }
 
 TEST_F(ProxyTest, WebSocketUpgradeIsTunnelledAndLoggedOnceWith101) {

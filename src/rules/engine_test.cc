@@ -101,6 +101,31 @@ std::string ToMesh(const std::string& path) {
          path + "}\n";
 }
 
+// `to` one entry targeting the Mesh; `backends` is the YAML list under its `default.backends:`,
+// indented by six spaces. For use as the `spec` of Mal().
+std::string ToMeshBackends(const std::string& backends) {
+  return "  to:\n  - targetRef: {kind: Mesh}\n    default:\n      backends:\n" + backends;
+}
+
+// Dataplane `backend` (mesh default) in zone-1, namespace kuma-demo, with workload label `backend`:
+// one inbound 127.0.0.1:17777 tagged `inbound_tags` and a tag-based outbound other-service-tcp :37777.
+std::string WorkloadDp(const std::string& inbound_tags) {
+  return R"(
+type: Dataplane
+name: backend
+mesh: default
+labels: {kuma.io/zone: zone-1, k8s.kuma.io/namespace: kuma-demo, kuma.io/workload: backend}
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: 17777
+    tags: )" + inbound_tags + R"(
+  outbound:
+  - port: 37777
+    tags: {kuma.io/service: other-service-tcp}
+)";
+}
+
 std::string ToSvc(const std::string& svc, const std::string& path) {
   return "  to:\n  - targetRef: {kind: MeshService, name: " + svc +
          "}\n    default:\n      backends:\n      - type: File\n        file: {path: " + path + "}\n";
@@ -210,24 +235,7 @@ networking:
 
 TEST(Placeholders, WorkloadIdentityAndAllPlaceholders) {
   // golden outbound_file_workload_identity.
-  Fixture f(std::string(R"(
-type: Dataplane
-name: backend
-mesh: default
-labels: {kuma.io/zone: zone-1, k8s.kuma.io/namespace: kuma-demo, kuma.io/workload: backend}
-networking:
-  address: 127.0.0.1
-  inbound:
-  - port: 17777
-    tags: {kuma.io/service: backend, kuma.io/protocol: http}
-  outbound:
-  - port: 37777
-    tags: {kuma.io/service: other-service-tcp}
-)") + Mal("wl", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: File
+  Fixture f(WorkloadDp("{kuma.io/service: backend, kuma.io/protocol: http}") + Mal("wl", ToMeshBackends(R"(      - type: File
         file:
           path: /tmp/log
           format: {type: Plain, plain: "%KUMA_MESH% %KUMA_ZONE% %KUMA_WORKLOAD%"}
@@ -235,7 +243,7 @@ networking:
         file:
           path: /tmp/log2
           format: {type: Plain, plain: "%KUMA_SOURCE_ADDRESS% %KUMA_SOURCE_ADDRESS_WITHOUT_PORT% %KUMA_SOURCE_SERVICE% %KUMA_DESTINATION_SERVICE% %KUMA_TRAFFIC_DIRECTION%"}
-)"));
+)")));
   const auto& logs = f.L(kOutTcp).access_logs;
   ASSERT_THAT(logs, SizeIs(2));
   EXPECT_EQ(logs[0].format.plain, "default zone-1 kri_wl_default_zone-1_kuma-demo_backend_\n");
@@ -244,29 +252,12 @@ networking:
 
 TEST(Placeholders, OtelWorkloadIdentity) {
   // golden outbound_otel_workload_identity: body, attributes (keys too) and resource attributes.
-  Fixture f(std::string(R"(
-type: Dataplane
-name: backend
-mesh: default
-labels: {kuma.io/zone: zone-1, k8s.kuma.io/namespace: kuma-demo, kuma.io/workload: backend}
-networking:
-  address: 127.0.0.1
-  inbound:
-  - port: 17777
-    tags: {kuma.io/service: backend}
-  outbound:
-  - port: 37777
-    tags: {kuma.io/service: other-service-tcp}
-)") + Mal("wl", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+  Fixture f(WorkloadDp("{kuma.io/service: backend}") + Mal("wl", ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry:
           endpoint: otel-collector
           body: {stringValue: "%KUMA_MESH% %KUMA_ZONE% %KUMA_WORKLOAD%"}
           attributes: [{key: static.zone, value: "%KUMA_ZONE%"}]
-)"));
+)")));
   const auto& log = f.L(kOutTcp).access_logs.at(0);
   EXPECT_EQ(log.format.otel_body, format::OtelValue::String("default zone-1 kri_wl_default_zone-1_kuma-demo_backend_"));
   EXPECT_THAT(log.format.otel_attributes, ElementsAre(std::pair<std::string, std::string>{"static.zone", "zone-1"}));
@@ -300,11 +291,7 @@ networking:
 // ---- formats (§4.3) --------------------------------------------------------------------------------
 
 TEST(Formats, DefaultPlainJsonAndNewlines) {
-  Fixture f(std::string(kBackendDp) + Mal("fmt", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: File
+  Fixture f(std::string(kBackendDp) + Mal("fmt", ToMeshBackends(R"(      - type: File
         file: {path: /tmp/default}
       - type: File
         file:
@@ -318,7 +305,7 @@ TEST(Formats, DefaultPlainJsonAndNewlines) {
             json: [{key: duration, value: "%DURATION%"}, {key: dst, value: "%KUMA_DESTINATION_SERVICE%"}]
       - type: Tcp
         tcp: {address: "logging.backend:5000"}
-)"));
+)")));
   // basic_outbound: HTTP default with "backend" "other-service-http" "127.0.0.1", plus "\n".
   const auto& http = f.L(kOutHttp).access_logs;
   ASSERT_THAT(http, SizeIs(4));
@@ -352,15 +339,11 @@ TEST(Formats, DefaultPlainJsonAndNewlines) {
 }
 
 TEST(Formats, CompiledFormatterRendersTheBoundFormat) {
-  Fixture f(std::string(kBackendDp) + Mal("fmt", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: File
+  Fixture f(std::string(kBackendDp) + Mal("fmt", ToMeshBackends(R"(      - type: File
         file:
           path: /tmp/plain
           format: {type: Plain, plain: "%KUMA_MESH% %KUMA_DESTINATION_SERVICE%"}
-)"));
+)")));
   const auto& log = f.L(kOutTcp).access_logs.at(0);
   ASSERT_NE(log.formatter, nullptr);
   format::StreamInfo info;
@@ -381,11 +364,7 @@ TEST(Formats, NoCompileWhenNotAsked) {
 
 TEST(OpenTelemetry, InlineEndpointDefaultPortAndBodies) {
   // golden outbound_otel_backend_plain_format{,_1,_2}.
-  Fixture f(std::string(kBackendDp) + Mal("otel", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+  Fixture f(std::string(kBackendDp) + Mal("otel", ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry: {endpoint: otel-collector}
       - type: OpenTelemetry
         openTelemetry:
@@ -396,7 +375,7 @@ TEST(OpenTelemetry, InlineEndpointDefaultPortAndBodies) {
           endpoint: "other-otel-collector:5317"
           body: {kvlistValue: {values: [{key: mesh, value: {stringValue: "%KUMA_MESH%"}}]}}
           attributes: [{key: dst, value: "%KUMA_DESTINATION_SERVICE% %START_TIME%"}]
-)"));
+)")));
   const auto& logs = f.L(kOutTcp).access_logs;
   ASSERT_THAT(logs, SizeIs(3));
   EXPECT_EQ(logs[0].backend.endpoint, "otel-collector:4317");
@@ -441,17 +420,13 @@ name: defaults
 mesh: default
 labels: {kind: defaults}
 spec: {}
-)" + Mal("otel", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+)" + Mal("otel", ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry: {backendRef: {kind: MeshOpenTelemetryBackend, labels: {team: obs}}}
       - type: OpenTelemetry
         openTelemetry: {backendRef: {kind: MeshOpenTelemetryBackend, labels: {team: nobody}}}
       - type: OpenTelemetry
         openTelemetry: {backendRef: {kind: MeshOpenTelemetryBackend, labels: {kind: defaults}}}
-)"));
+)")));
   const auto& logs = f.L(kOutTcp).access_logs;
   ASSERT_THAT(logs, SizeIs(2));  // the dangling ref is skipped
   EXPECT_EQ(logs[0].backend.backend_ref, "older");
@@ -481,13 +456,9 @@ name: a-second
 mesh: default
 labels: {team: obs}
 spec: {endpoint: {address: second}}
-)" + Mal("otel", R"(  to:
-  - targetRef: {kind: Mesh}
-    default:
-      backends:
-      - type: OpenTelemetry
+)" + Mal("otel", ToMeshBackends(R"(      - type: OpenTelemetry
         openTelemetry: {backendRef: {kind: MeshOpenTelemetryBackend, labels: {team: obs}}}
-)"));
+)")));
   EXPECT_EQ(f.L(kOutTcp).access_logs.at(0).backend.endpoint, "first:4317");
 }
 

@@ -2,21 +2,7 @@
 # File backend under a real sidecar: a full disk (/dev/full) and an unwritable path never break
 # traffic; the lost records are counted (dropped, errors) in /metrics; logging resumes by itself
 # when the directory appears.
-set -euo pipefail
-BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out; do echo "--- $f" >&2; cat "$f" >&2; done
-  exit 1
-}
+. "$(dirname "$0")/lib.sh"
 # Ports: this test owns 21500-21599.
 APP=21590 IN=21510 ADMIN=21580
 mkdir -p "$work/mesh"

@@ -4,22 +4,7 @@
 # masked) for inbound HTTP (Kuma default format), inbound TCP (default TCP format) and outbound
 # (JSON), a smuggling attempt answered 400 and logged with DPE, a destination without endpoints
 # (a MeshService selecting nothing: 503 UH), rotation (rename + SIGUSR1), and a SIGTERM drain that loses no record.
-set -euo pipefail
-BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-[ -n "${DEBUG_KEEP:-}" ] && trap - EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out; do echo "--- $f" >&2; cat "$f" >&2; done
-  exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 # Ports: this test owns 21400-21499.
 APP_HTTP=21490 APP_TCP=21491 BE_HTTP=21410 BE_TCP=21411 WEB_IN=21420

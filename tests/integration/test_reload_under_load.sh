@@ -22,22 +22,8 @@
 # its removal; extra.log has exactly the records of its phase (marked in main.log's JSON), in the
 # default format; /metrics counts 8 applied and
 # 1 refused reload and no dropped record.
-set -euo pipefail
-BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-[ -n "${DEBUG_KEEP:-}" ] && trap - EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out "$work"/wrk-*.txt; do [ -f "$f" ] && { echo "--- $f" >&2; tail -40 "$f" >&2; }; done
-  exit 1
-}
+LIB_FAIL_LOGS="*.out wrk-*.txt" LIB_FAIL_TAIL=40
+. "$(dirname "$0")/lib.sh"
 
 # Ports: this test owns 25000-25099.
 IN=25010 OUT=25011 APP_A=25020 APP_B=25021 ADMIN=25090

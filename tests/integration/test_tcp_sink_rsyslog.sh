@@ -2,20 +2,12 @@
 # TCP backend against rsyslog's imtcp (a private rsyslogd: own config, pid file and work dir on a
 # loopback port; the system rsyslog is not touched). rsyslogd is killed (SIGKILL) mid-stream and
 # restarted; every record must arrive (at-least-once), none garbled, nothing dropped by the sink.
-set -euo pipefail
-SRC=${MESHLOG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+LIB_WORK_TEMPLATE=/tmp/meshlog-tcp-rsyslog.XXXXXX LIB_KILL_SIGNAL=KILL
+. "$(dirname "$0")/lib.sh"
 DRIVER=${MESHLOG_NETSINK_DRIVER:-$(dirname "${MESHLOG_BIN:?MESHLOG_BIN or MESHLOG_NETSINK_DRIVER must be set}")/../sink/meshlog_netsink_driver}
-PY=/usr/bin/python3
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
 COUNT=${COUNT:-150000}
 RATE=${RATE:-50000}
-work=$(mktemp -d /tmp/meshlog-tcp-rsyslog.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 port=$($PY "$SRC/tests/receivers/free_port.py")
 
 start_rsyslog() {  # $1 = instance number

@@ -5,19 +5,11 @@
 # must arrive (at-least-once), no line may be garbled, and the sink must report nothing dropped.
 # The hang makes the receiver die holding ACKed-but-unread records, which only the sink's
 # replay window brings back (DRIVER_ARGS="--replay-window-ms 0" makes this test fail).
-set -euo pipefail
-SRC=${MESHLOG_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+LIB_WORK_TEMPLATE=/tmp/meshlog-tcp-socat.XXXXXX LIB_KILL_SIGNAL=KILL
+. "$(dirname "$0")/lib.sh"
 DRIVER=${MESHLOG_NETSINK_DRIVER:-$(dirname "${MESHLOG_BIN:?MESHLOG_BIN or MESHLOG_NETSINK_DRIVER must be set}")/../sink/meshlog_netsink_driver}
-PY=/usr/bin/python3
 COUNT=${COUNT:-300000}
 RATE=${RATE:-100000}
-work=$(mktemp -d /tmp/meshlog-tcp-socat.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 port=$($PY "$SRC/tests/receivers/free_port.py")
 
 socat -u TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr OPEN:"$work/out.1",creat,append &
