@@ -5,6 +5,7 @@
 #     discards (upload), one to a source that sends zeros (download); a MeshAccessLog writes Kuma's
 #     default TCP format to a File backend.
 #   HAProxy 2.6, mode tcp, option tcplog to stdout redirected to a file, nbthread 1, its defaults
+#   (HAPROXY_BUFSIZE=131072 sets tune.bufsize, e.g. to match meshlog's 128 KiB bulk buffers)
 #     otherwise (16 KiB buffers, no splicing).
 # Each run moves GIB GiB over STREAMS parallel connections. Prints a Markdown table: MB/s (10^6
 # bytes per wall-clock second, first connect to last close) and the proxy's CPU time (utime +
@@ -76,6 +77,7 @@ global
   log stdout format raw local0
   maxconn 4096
   nbthread 1
+  ${HAPROXY_BUFSIZE:+tune.bufsize $HAPROXY_BUFSIZE}
 defaults
   mode tcp
   log global
