@@ -412,6 +412,7 @@ void HttpSession::WatchDownstreamClose() {
       auto b = self->rbuf_.Prepare(1);
       *static_cast<char*>(b.data()) = self->ds_watch_byte_;
       self->rbuf_.Commit(1);
+      self->ls_->stats.downstream_bytes_received.inc(1);
     }
     if (!self->ds_watch_active_) return;  // stopped: the response head arrived first
     self->ds_watch_active_ = false;

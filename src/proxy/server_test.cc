@@ -182,6 +182,13 @@ TEST_F(ProxyTest, RequestPipelinedWhileTheResponseIsPendingIsServedAfterIt) {
   EXPECT_EQ(recs[0].flags, "-");
   EXPECT_EQ(recs[1].path, "/after");
   EXPECT_EQ(recs[1].code, 200u);
+  // Every byte the client sent is counted once, including the one the close watch read.
+  std::map<std::string, double> stats;
+  server_->VisitListenerStats([&](std::string_view, std::string_view name, StatKind, double v) {
+    stats[std::string(name)] = v;
+  });
+  EXPECT_EQ(stats["downstream_bytes_received"],
+            static_cast<double>(Get("/delay/300").size() + Get("/after", "x-request-id: second\r\n").size()));
 }
 
 TEST_F(ProxyTest, ConnectionIdleLongEnoughToParkStillServesItsNextRequest) {
