@@ -45,3 +45,14 @@ fail() {
   done
   exit 1
 }
+
+# wait_ready ADMIN_PORT: waits up to 10 s until the admin /ready of a `meshlog run` says LIVE;
+# fails the test otherwise.
+wait_ready() {
+  local _
+  for _ in $(seq 100); do
+    [ "$(curl -s "http://127.0.0.1:$1/ready" || true)" = "LIVE" ] && return 0
+    sleep 0.1
+  done
+  fail "sidecar with admin port $1 not ready"
+}

@@ -39,10 +39,7 @@ YAML
 pids+=($!)
 "$BIN" run --name app-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN --workers 1 > "$work/sidecar.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
-  [ "$(curl -s http://127.0.0.1:$ADMIN/ready || true)" = "LIVE" ] && break
-  sleep 0.1
-done
+wait_ready $ADMIN
 for i in 1 2 3 4 5; do
   code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$IN/r$i)
   [ "$code" = 200 ] || fail "request $i got $code"

@@ -3,25 +3,32 @@
 # - `path: /dev/stdout` writes the records to the sidecar's standard output;
 # - two policies writing to one path share one writer (one backend in /metrics, every record of
 #   both policies in the file, whole lines only).
-set -euo pipefail
-BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out; do echo "--- $f" >&2; tail -20 "$f" >&2; done
-  exit 1
-}
+LIB_FAIL_LOGS="*.out *.err" LIB_FAIL_TAIL=20
+. "$(dirname "$0")/lib.sh"
 # Ports: this test owns 25600-25649.
 APP=25640 IN=25610 ADMIN=25630
+access_log() {  # name path format-yaml (indented for file.format)
+  cat <<YAML
+---
+type: MeshAccessLog
+mesh: default
+name: $1
+spec:
+  targetRef:
+    kind: Mesh
+  rules:
+  - default:
+      backends:
+      - type: File
+        file:
+          path: $2
+          format:
+$3
+YAML
+}
 mkdir -p "$work/mesh"
-cat > "$work/mesh/all.yaml" <<YAML
+{
+  cat <<YAML
 type: Dataplane
 mesh: default
 name: app-1
@@ -33,66 +40,22 @@ networking:
     tags:
       kuma.io/service: app
       kuma.io/protocol: http
----
-type: MeshAccessLog
-mesh: default
-name: to-stdout
-spec:
-  targetRef:
-    kind: Mesh
-  rules:
-  - default:
-      backends:
-      - type: File
-        file:
-          path: /dev/stdout
-          format:
-            type: Plain
-            plain: 'STDOUT %REQ(:PATH)% %RESPONSE_CODE%'
----
-type: MeshAccessLog
-mesh: default
-name: shared-a
-spec:
-  targetRef:
-    kind: Mesh
-  rules:
-  - default:
-      backends:
-      - type: File
-        file:
-          path: $work/shared.log
-          format:
-            type: Plain
-            plain: 'A %REQ(:PATH)%'
----
-type: MeshAccessLog
-mesh: default
-name: shared-b
-spec:
-  targetRef:
-    kind: Mesh
-  rules:
-  - default:
-      backends:
-      - type: File
-        file:
-          path: $work/./shared.log
-          format:
-            type: Json
+YAML
+  access_log to-stdout /dev/stdout "            type: Plain
+            plain: 'STDOUT %REQ(:PATH)% %RESPONSE_CODE%'"
+  access_log shared-a "$work/shared.log" "            type: Plain
+            plain: 'A %REQ(:PATH)%'"
+  access_log shared-b "$work/./shared.log" "            type: Json
             json:
             - key: b
-              value: '%REQ(:PATH)%'
-YAML
+              value: '%REQ(:PATH)%'"
+} > "$work/mesh/all.yaml"
 "$BIN" demo-app --http 127.0.0.1:$APP > "$work/app.out" 2>&1 &
 pids+=($!)
 "$BIN" run --name app-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN --workers 2 > "$work/sidecar.out" 2> "$work/sidecar.err" &
 pids+=($!)
 sidecar=$!
-for _ in $(seq 100); do
-  [ "$(curl -s http://127.0.0.1:$ADMIN/ready || true)" = "LIVE" ] && break
-  sleep 0.1
-done
+wait_ready $ADMIN
 for i in $(seq 1 20); do
   code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$IN/r$i)
   [ "$code" = 200 ] || fail "request $i got $code"

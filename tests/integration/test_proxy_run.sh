@@ -132,11 +132,7 @@ pids+=($BE_PID)
 WEB_PID=$!
 pids+=($WEB_PID)
 for admin in $ADMIN_BE $ADMIN_WEB; do
-  for _ in $(seq 100); do
-    [ "$(curl -s http://127.0.0.1:$admin/ready || true)" = "LIVE" ] && break
-    sleep 0.1
-  done
-  [ "$(curl -s http://127.0.0.1:$admin/ready || true)" = "LIVE" ] || fail "sidecar on admin $admin not ready"
+  wait_ready "$admin"
 done
 
 # --- traffic ---
