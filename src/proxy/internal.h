@@ -225,7 +225,11 @@ class Worker {
   size_t freed_since_trim_ = 0;
   // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
   // are destroyed while the registry still exists.
-  asio::io_context io_{1};
+  // UNSAFE_IO: no per-descriptor mutex in the reactor. Every socket of a worker (sessions, pooled
+  // upstream connections, its acceptors once created) is only operated on from the worker's own
+  // thread; other threads reach a worker through asio::post, which keeps the scheduler's lock, and
+  // open acceptors under the reactor's registration lock, which also stays.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
 };
 
 // Bidirectional splice of two connected sockets with half-close: EOF on one side shuts down the
