@@ -33,6 +33,8 @@ void Message::Clear() {
   saw_content_length = saw_transfer_encoding = has_host = has_connection_header = false;
   connection_close = connection_keep_alive = connection_upgrade = expect_continue = false;
   request_line_done = false;
+  absolute_form = false;
+  abs_scheme = abs_authority = abs_path = {};
   reject_status = 0;
   reject_details = {};
   out_framing = Framing::kRaw;
@@ -45,6 +47,11 @@ std::optional<std::string_view> Message::Get(bhttp::field f) const {
     if (field.f == f) return View(field.value);
   }
   return std::nullopt;
+}
+
+std::optional<std::string_view> Message::Authority() const {
+  if (absolute_form) return View(abs_authority);
+  return Get(bhttp::field::host);
 }
 
 bool Message::NamedByConnection(std::string_view field_name) const {
@@ -73,7 +80,76 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// RFC 3986 reg-name / IPv4 characters (unreserved, sub-delims, pct-encoded) as http_parser takes them.
+bool IsHostChar(char c) {
+  if (IsAlpha(c) || IsDigit(c)) return true;
+  switch (c) {
+    case '-': case '.': case '_': case '~': case '%':
+    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ',': case ';': case '=':
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
+
+bool ParseAbsoluteUrl(std::string_view target, AbsoluteUrl& out) {
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://"
+  size_t i = 0;
+  if (target.empty() || !IsAlpha(target[0])) return false;
+  while (i < target.size() && (IsAlpha(target[i]) || IsDigit(target[i]) || target[i] == '+' || target[i] == '-' ||
+                               target[i] == '.')) {
+    ++i;
+  }
+  if (target.substr(i, 3) != "://") return false;
+  out.scheme = target.substr(0, i);
+  const size_t auth_begin = i + 3;
+  size_t auth_end = target.find_first_of("/?#", auth_begin);
+  if (auth_end == std::string_view::npos) auth_end = target.size();
+  std::string_view authority = target.substr(auth_begin, auth_end - auth_begin);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  if (authority.empty()) return false;
+  std::string_view host = authority;
+  std::string_view port;
+  if (authority.front() == '[') {  // IP-literal
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    for (char c : authority.substr(1, close - 1)) {
+      if (!(IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.')) return false;
+    }
+    host = authority.substr(0, close + 1);
+    const auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return false;
+      port = rest.substr(1);
+    }
+  } else if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (host.empty()) return false;
+  }
+  if (authority.front() != '[') {
+    for (char c : host) {
+      if (!IsHostChar(c)) return false;
+    }
+  }
+  if (authority.find(':') != std::string_view::npos) {  // a port was written: 1-5 digits, <= 65535
+    if (port.empty() || port.size() > 5) return false;
+    unsigned value = 0;
+    for (char c : port) {
+      if (!IsDigit(c)) return false;
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 65535) return false;
+  }
+  out.authority = authority;
+  out.path = auth_end < target.size() ? target.substr(auth_end) : std::string_view("/");
+  return true;
+}
 
 template <bool isRequest>
 Parser<isRequest>::Parser(Message& msg, const ParserLimits& limits) : msg_(msg), limits_(limits) {
@@ -99,6 +175,25 @@ void Parser<isRequest>::on_request_impl(bhttp::verb method, string_view method_s
   msg_.version = static_cast<unsigned>(version);
   if (target.size() > limits_.max_uri_bytes) return Reject(414, "http1.uri_too_long", ec);
   if (version != 10 && version != 11) return Reject(505, "http1.codec_error", ec);
+  const std::string_view t(target.data(), target.size());
+  const bool origin_form = !t.empty() && (t[0] == '/' || (method == bhttp::verb::options && t == "*"));
+  if (origin_form || method == bhttp::verb::connect) return;
+  AbsoluteUrl url;
+  if (!ParseAbsoluteUrl(t, url)) return Reject(400, "http1.invalid_url", ec);
+  if (!IEquals(url.scheme, "http") && !IEquals(url.scheme, "https")) return Reject(400, "http1.invalid_scheme", ec);
+  msg_.absolute_form = true;
+  // Spans into the arena: the target was appended above, so its pieces are at known offsets.
+  auto span_of = [&](std::string_view piece) {
+    return Span{msg_.target.off + static_cast<uint32_t>(piece.data() - t.data()), static_cast<uint32_t>(piece.size())};
+  };
+  msg_.abs_scheme = Append(msg_.arena, url.scheme);
+  for (uint32_t k = 0; k < msg_.abs_scheme.len; ++k) {
+    char& c = msg_.arena[msg_.abs_scheme.off + k];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  msg_.abs_authority = span_of(url.authority);
+  msg_.abs_path = url.path.data() >= t.data() && url.path.data() < t.data() + t.size() ? span_of(url.path)
+                                                                                       : Append(msg_.arena, "/");
 }
 
 template <bool isRequest>
@@ -164,7 +259,8 @@ void Parser<isRequest>::on_field_impl(bhttp::field f, string_view name, string_v
 template <bool isRequest>
 void Parser<isRequest>::on_header_impl(error_code& ec) {
   if constexpr (isRequest) {
-    if (msg_.version == 11 && !msg_.has_host) return Reject(400, "missing_host_header", ec);
+    // An absolute-form target carries the authority itself (RFC 9112 3.2.2).
+    if (msg_.version == 11 && !msg_.has_host && !msg_.absolute_form) return Reject(400, "missing_host_header", ec);
   }
 }
 

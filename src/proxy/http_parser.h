@@ -10,6 +10,12 @@
 // * Request line longer than the header limit or a target longer than max_uri_bytes -> 414,
 //   header section larger than max_header_bytes or more than max_header_count fields -> 431.
 // * HTTP/1.1 requests without Host -> 400; Transfer-Encoding in an HTTP/1.0 request -> 400.
+// * Absolute-form request targets ("GET http://example.com:8080/a?b HTTP/1.1", RFC 9112 3.2.2)
+//   are taken apart as Envoy's codec does: the target's host[:port] replaces any Host field
+//   (Authority()), its path and query become the path (Path(); "/" when empty), its scheme
+//   (lower-cased) the scheme. Not a URL -> 400 http1.invalid_url; a scheme other than http/https
+//   -> 400 http1.invalid_scheme. Origin-form ("/..."), "OPTIONS *" and CONNECT's authority-form
+//   stay as they are.
 //
 // The parsed start line, fields and trailers are copied into the Message's own arenas (strings
 // whose capacity is reused), so views stay valid after the input buffer has moved on. Body bytes
@@ -24,7 +30,7 @@
 //   RequestParser p(msg, limits);
 //   beast::error_code ec;
 //   size_t used = p.put(asio::buffer(data, n), ec);   // need_more / done / error
-//   if (p.is_header_done()) { msg.Method(); msg.Target(); msg.Field("host"); }
+//   if (p.is_header_done()) { msg.Method(); msg.Path(); msg.Authority(); }
 #pragma once
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -86,6 +92,11 @@ struct Message {
   bool connection_upgrade = false;
   bool expect_continue = false;
   bool request_line_done = false;
+  // Absolute-form target, split (see the file comment); the spans point into `arena`.
+  bool absolute_form = false;
+  Span abs_scheme;
+  Span abs_authority;
+  Span abs_path;
 
   // Set by the strict checks: the status to answer and Envoy-style details.
   unsigned reject_status = 0;
@@ -102,6 +113,11 @@ struct Message {
   std::string_view TrailerView(Span s) const { return {trailer_arena.data() + s.off, s.len}; }
   std::string_view Method() const { return View(method); }
   std::string_view Target() const { return View(target); }
+  // The request's path (":path"): the target, or for an absolute-form target its path and query.
+  std::string_view Path() const { return absolute_form ? View(abs_path) : View(target); }
+  // The request's authority (":authority"): the absolute-form target's host[:port], else the Host
+  // field (nullopt when there is none).
+  std::optional<std::string_view> Authority() const;
   std::string_view Reason() const { return View(reason); }
   // First value of a field, by Beast's field enum.
   std::optional<std::string_view> Get(beast::http::field f) const;
@@ -160,6 +176,17 @@ struct ParseFailure {
   std::string_view details;
 };
 ParseFailure ClassifyRequestError(const Message& msg, const beast::error_code& ec);
+
+// Splits an absolute-form request target "scheme://[userinfo@]host[:port][path][?query]" the way
+// Envoy's codec does (http_parser's URL rules): the authority is host[:port] without userinfo,
+// the path everything after it ("/" when that is empty). False when `target` is not such a URL
+// (no "://", empty or malformed host, a port that is not a number up to 65535).
+struct AbsoluteUrl {
+  std::string_view scheme;
+  std::string_view authority;
+  std::string_view path;
+};
+bool ParseAbsoluteUrl(std::string_view target, AbsoluteUrl& out);
 
 // ASCII case-insensitive equality.
 bool IEquals(std::string_view a, std::string_view b);

@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Feed(p, msg, data, size, split1 > size ? size : split1, split2 > size ? size : split2);
     if (p.is_header_done()) {
       // Views into the arena must be readable.
-      volatile size_t sum = msg.Method().size() + msg.Target().size();
+      volatile size_t sum = msg.Method().size() + msg.Target().size() + msg.Path().size() + msg.Authority().value_or("").size();
       for (const auto& f : msg.fields) sum = sum + msg.View(f.name).size() + msg.View(f.value).size();
       (void)sum;
     }

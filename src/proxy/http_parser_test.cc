@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/buffer.hpp>
+#include <optional>
 #include <string>
 #include <tuple>
 
@@ -157,6 +158,66 @@ TEST(HttpParserTest, SmugglingAndLimitsAreClassified) {
     const auto f = ClassifyRequestError(msg, r.ec);
     EXPECT_EQ(f.status, c.status) << c.input.substr(0, 80) << " " << r.ec.message();
     EXPECT_EQ(f.details, c.details) << c.input.substr(0, 80);
+  }
+}
+
+// Absolute-form targets are split as Envoy's HTTP/1 codec does (RFC 9112 3.2.2): the target's
+// authority replaces Host, its path and query become :path, its scheme :scheme.
+TEST(HttpParserTest, AbsoluteFormTargetsAreSplit) {
+  struct AbsCase {
+    std::string request;
+    std::string_view path;
+    std::optional<std::string_view> authority;
+    bool absolute;
+    std::string_view scheme;
+  };
+  const std::vector<AbsCase> cases = {
+      {"GET http://example.com/abs?q=1 HTTP/1.1\r\nHost: other\r\n\r\n", "/abs?q=1", "example.com", true, "http"},
+      {"GET http://example.com:8080 HTTP/1.1\r\n\r\n", "/", "example.com:8080", true, "http"},
+      {"GET HTTPS://user:pw@Example.com:443?x=1#f HTTP/1.1\r\n\r\n", "?x=1#f", "Example.com:443", true, "https"},
+      {"GET http://[::1]:9901/ready HTTP/1.1\r\nHost: a\r\n\r\n", "/ready", "[::1]:9901", true, "http"},
+      {"GET http://10.0.0.1/ HTTP/1.0\r\n\r\n", "/", "10.0.0.1", true, "http"},
+      {"GET /origin HTTP/1.1\r\nHost: h\r\n\r\n", "/origin", "h", false, ""},
+      {"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", "*", "h", false, ""},
+      {"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", "example.com:443", "example.com:443",
+       false, ""},
+  };
+  for (const auto& c : cases) {
+    Message msg;
+    ParserLimits limits;
+    RequestParser p(msg, limits);
+    auto r = ParseAll(p, c.request);
+    ASSERT_FALSE(r.ec) << c.request << ": " << r.ec.message() << " " << msg.reject_details;
+    EXPECT_EQ(msg.absolute_form, c.absolute) << c.request;
+    EXPECT_EQ(msg.Path(), c.path) << c.request;
+    EXPECT_EQ(msg.Authority(), c.authority) << c.request;
+    if (c.absolute) {
+      EXPECT_EQ(msg.View(msg.abs_scheme), c.scheme) << c.request;
+    }
+  }
+}
+
+TEST(HttpParserTest, BadAbsoluteFormTargetsAre400) {
+  const std::vector<Case> cases = {
+      {"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET example.com/x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET http:/x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET http://a:99999/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET http://a:8x/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET http://[::1/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET http://a<b/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"GET ftp://example.com/x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_scheme"},
+  };
+  for (const auto& c : cases) {
+    Message msg;
+    ParserLimits limits;
+    RequestParser p(msg, limits);
+    auto r = ParseAll(p, c.input, false);
+    ASSERT_TRUE(r.ec) << c.input;
+    const auto f = ClassifyRequestError(msg, r.ec);
+    EXPECT_EQ(f.status, c.status) << c.input;
+    EXPECT_EQ(f.details, c.details) << c.input;
   }
 }
 

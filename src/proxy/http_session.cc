@@ -296,9 +296,9 @@ asio::awaitable<bool> HttpSession::WriteUs(std::string_view data) {
 void HttpSession::BuildRequestHeaders() {
   rq_->req_map.clear();
   rq_->req_map.add(":method", rq_->req.Method());
-  rq_->req_map.add(":path", rq_->req.Target());
-  if (auto host = rq_->req.Get(bhttp::field::host)) rq_->req_map.add(":authority", *host);
-  rq_->req_map.add(":scheme", "http");
+  rq_->req_map.add(":path", rq_->req.Path());
+  if (auto authority = rq_->req.Authority()) rq_->req_map.add(":authority", *authority);
+  rq_->req_map.add(":scheme", rq_->req.absolute_form ? rq_->req.View(rq_->req.abs_scheme) : "http");
   bool has_request_id = false;
   for (const auto& f : rq_->req.fields) {
     if (f.f == bhttp::field::host) continue;  // HTTP/1 Host becomes :authority (as in Envoy)
@@ -320,12 +320,20 @@ void HttpSession::SerializeRequestHead(bool chunked) {
   us_out_.clear();
   us_out_.append(rq_->req.Method());
   us_out_.push_back(' ');
-  us_out_.append(rq_->req.Target());
+  us_out_.append(rq_->req.Path());
   us_out_.append(" HTTP/1.1\r\n");
+  if (rq_->req.absolute_form) {
+    // RFC 9112 3.2.2: a proxy replaces Host with the absolute-form target's authority.
+    us_out_.append("host: ");
+    us_out_.append(rq_->req.View(rq_->req.abs_authority));
+    us_out_.append("\r\n");
+  }
   const bool upgrade = rq_->req.connection_upgrade && rq_->req.Get(bhttp::field::upgrade).has_value();
   for (const auto& f : rq_->req.fields) {
     const auto name = rq_->req.View(f.name);
-    if (f.f == bhttp::field::upgrade && upgrade) {
+    if (f.f == bhttp::field::host && rq_->req.absolute_form) {
+      continue;  // replaced above
+    } else if (f.f == bhttp::field::upgrade && upgrade) {
       // kept: the WebSocket handshake is forwarded as is
     } else if (http::IsHopByHop(f.f, name) || f.f == bhttp::field::expect || rq_->req.NamedByConnection(name)) {
       continue;  // Expect: 100-continue is answered by the proxy (as Envoy does)

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -226,7 +227,11 @@ class ScriptedUpstream {
           for (int i = 0; i < connections; ++i) {
             Socket s = acc_.accept();
             ++accepted_;
-            ReadOnce(s);
+            std::string first = ReadOnce(s);
+            {
+              std::lock_guard lock(mu_);
+              first_reads_.push_back(std::move(first));
+            }
             script(i, s);
           }
         }) {}
@@ -236,12 +241,18 @@ class ScriptedUpstream {
     if (thread_.joinable()) thread_.join();
   }
   int accepted() const { return accepted_.load(); }
+  // What the first read of each accepted connection returned (the request head, for small ones).
+  std::vector<std::string> first_reads() {
+    std::lock_guard lock(mu_);
+    return first_reads_;
+  }
 
   // One read of whatever arrives; errors (the peer closing) are ignored.
-  static void ReadOnce(Socket& s) {
+  static std::string ReadOnce(Socket& s) {
     char buf[4096];
     boost::system::error_code ec;
-    s.read_some(boost::asio::buffer(buf), ec);
+    const size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    return std::string(buf, n);
   }
   // A keep-alive `200 OK` with body "ok"; errors are ignored.
   static void AnswerOk(Socket& s) {
@@ -254,6 +265,8 @@ class ScriptedUpstream {
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acc_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   std::atomic<int> accepted_{0};
+  std::mutex mu_;
+  std::vector<std::string> first_reads_;
   std::thread thread_;  // last: starts once the acceptor is listening
 };
 
@@ -282,6 +295,26 @@ TEST_F(ProxyTest, PooledConnectionThatTheUpstreamClosedWhileIdleIsNotReused) {
   c.Close();
   upstream.Join();
   EXPECT_EQ(upstream.accepted(), 2);
+}
+
+TEST_F(ProxyTest, AbsoluteFormTargetIsForwardedInOriginFormWithItsAuthorityAsHost) {
+  // As Envoy's codec (RFC 9112 3.2.2): the target's authority replaces Host, the upstream gets the
+  // origin form, and the record shows the split :path and :authority.
+  ScriptedUpstream upstream(1, [](int, ScriptedUpstream::Socket& s) { ScriptedUpstream::AnswerOk(s); });
+  const uint16_t port = StartProxy(Http({upstream.Address()}));
+  const std::string out = testing::HttpExchange(
+      port, "GET http://Example.com:8081/abs?q=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 200", 0), 0u) << out;
+  upstream.Join();
+  const auto heads = upstream.first_reads();
+  ASSERT_EQ(heads.size(), 1u);
+  EXPECT_EQ(heads[0].rfind("GET /abs?q=1 HTTP/1.1\r\nhost: Example.com:8081\r\n", 0), 0u) << heads[0];
+  EXPECT_EQ(heads[0].find("other"), std::string::npos) << heads[0];
+  auto recs = log_->WaitFor(1);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].code, 200u);
+  EXPECT_EQ(recs[0].path, "/abs?q=1");
+  EXPECT_EQ(recs[0].authority, "Example.com:8081");
 }
 
 TEST_F(ProxyTest, ContentLengthAndChunkedRequestBodiesAreStreamed) {
@@ -414,6 +447,9 @@ TEST_F(ProxyTest, MalformedRequestCorpusGetsTheRightStatusAndARecord) {
        400, "http1.invalid_chunk"},
       {"missing_host", "GET / HTTP/1.1\r\n\r\n", 400, "missing_host_header"},
       {"double_host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "http1.duplicate_host"},
+      {"target_not_a_url", "GET example.com/x HTTP/1.1\r\nHost: a\r\n\r\n", 400, "http1.invalid_url"},
+      {"target_scheme_not_http", "GET ftp://example.com/x HTTP/1.1\r\nHost: a\r\n\r\n", 400,
+       "http1.invalid_scheme"},
       {"space_before_colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400, "http1.codec_error"},
       {"garbage", std::string("\x01\x02\x03 junk\r\n\r\n", 13), 400, "http1.codec_error"},
       {"bad_version", "GET / HTTP/9.9\r\nHost: a\r\n\r\n", 400, "http1.codec_error"},
