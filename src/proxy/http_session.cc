@@ -1,6 +1,9 @@
 // HTTP/1.1 proxying: one HttpSession per downstream connection, one coroutine handling requests
 // in sequence (pipelined requests wait in the read buffer), a watchdog coroutine enforcing the
-// timeouts by cancelling socket operations.
+// timeouts by cancelling socket operations. A request goes through phases (HandleOne): wait for
+// its first byte, read the head, take a pooled upstream connection or connect, send head and
+// body, read the response head, then forward the body or tunnel an upgrade; each phase that can
+// end the request answers locally and writes the record itself.
 #include <array>
 #include <cstdio>
 #include <random>
@@ -128,7 +131,33 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   asio::awaitable<void> Watchdog(std::shared_ptr<HttpSession> self);
   void Arm(Phase phase, std::chrono::milliseconds d);
   void OnTimeout();
+  // How a phase of a request ends: go on to the next phase, or end the request keeping (kKeep) or
+  // closing (kClose) the client connection.
+  enum class Step : uint8_t { kNext, kKeep, kClose };
+  // What the phases of one request share (reset by PlanRequest).
+  struct Flow {
+    bool keep_alive = false;  // the client connection may carry another request
+    bool chunked_in = false;  // the request body is chunked
+    bool has_body = false;
+    bool upgrade = false;     // Connection: upgrade with an Upgrade field
+    bool pooled = false;      // the upstream connection came from the pool
+    bool may_retry = false;   // pooled and bodiless: may be sent once more on a fresh connection
+    Clock::time_point sent_at{};  // the request was fully sent upstream
+  };
+
   asio::awaitable<bool> HandleOne();
+  void BeginRequest();
+  enum class HeadParse : uint8_t { kDone, kNeedMore, kBad };
+  HeadParse ParseBufferedHead();
+  asio::awaitable<Step> ReadRequestHead(HeadParse first);
+  void PlanRequest();
+  bool TakePooledUpstream();
+  asio::awaitable<Step> ConnectForRequest();
+  void NoteUpstream(uint32_t attempts);
+  asio::awaitable<Step> SendRequest();
+  asio::awaitable<Step> ReadResponseHead();
+  asio::awaitable<void> UpgradeToTunnel();
+  asio::awaitable<bool> ForwardResponseBody();
   asio::awaitable<size_t> ReadDs();
   asio::awaitable<size_t> ReadUs();
   asio::awaitable<bool> WriteDs(std::string_view data);
@@ -202,6 +231,8 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   std::string us_out_;
   std::string ds_out_;
   bool request_active_ = false;
+  Flow flow_;
+  http::ParseFailure parse_failure_;
 };
 
 void HttpSession::Arm(Phase phase, std::chrono::milliseconds d) {
@@ -596,8 +627,12 @@ asio::awaitable<void> HttpSession::Run() {
   CloseDownstream();
 }
 
+// One request/response exchange, in phases. Each phase that can end the request returns a Step;
+// the state the phases share lives in flow_ (per request) and rq_. The phases that rarely wait
+// (the idle read below, the pooled upstream connection) are not coroutines of their own: every
+// coroutine call costs a frame and a trip through the scheduler, ~0.1 us a request each.
 asio::awaitable<bool> HttpSession::HandleOne() {
-  // ---- wait for the next request ----
+  // ---- wait for the first byte of the next request (false: closed, idle timeout, drain; no record) ----
   timed_out_ = false;
   co_await SettleWatch();
   if (drain_ && rbuf_.empty()) co_return false;
@@ -632,7 +667,32 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     if (r2 == 0) co_return false;  // closed, idle timeout or drain: no record
   }
 
-  // ---- a request starts: it uses the listener configuration current at its first byte ----
+  BeginRequest();
+  Step step = Step::kNext;
+  const HeadParse head = ParseBufferedHead();
+  if (head != HeadParse::kDone) {
+    step = co_await ReadRequestHead(head);
+    if (step != Step::kNext) co_return step == Step::kKeep;
+  }
+  PlanRequest();
+  if (!TakePooledUpstream()) {
+    step = co_await ConnectForRequest();
+    if (step != Step::kNext) co_return step == Step::kKeep;
+  }
+  step = co_await SendRequest();
+  if (step != Step::kNext) co_return step == Step::kKeep;
+  step = co_await ReadResponseHead();
+  if (step != Step::kNext) co_return step == Step::kKeep;
+  if (rq_->resp.status == 101 && flow_.upgrade) {
+    co_await UpgradeToTunnel();
+    co_return false;
+  }
+  const bool keep = co_await ForwardResponseBody();
+  co_return keep;
+}
+
+// A request starts: it uses the listener configuration current at its first byte.
+void HttpSession::BeginRequest() {
   rt_ = ls_->runtime.load();
   const auto& cfg = rt_->config;
   AcquireRequestState();
@@ -660,27 +720,43 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   ls_->stats.requests.inc();
   ls_->stats.active_requests.add(1);
   Arm(Phase::kHeaders, cfg.timeouts.request_headers);
-
   rq_->req_parser.emplace(rq_->req, rq_->limits);
+}
+
+// Feeds the buffered bytes to the request parser: kDone when the head is complete, kNeedMore when
+// more must be read, kBad when the head is malformed (parse_failure_ says how to answer).
+HttpSession::HeadParse HttpSession::ParseBufferedHead() {
+  error_code ec;
+  const size_t used = rq_->req_parser->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
+  rbuf_.Consume(used);
+  rq_->info.downstream_wire_bytes_received += used;
+  rq_->info.downstream_header_bytes_received += used;
+  if (ec == bhttp::error::need_more) ec = {};
+  if (ec) {
+    parse_failure_ = http::ClassifyRequestError(rq_->req, ec);
+    return HeadParse::kBad;
+  }
+  return rq_->req_parser->is_header_done() ? HeadParse::kDone : HeadParse::kNeedMore;
+}
+
+// The rest of the request head, when the first bytes did not complete it (`first` is what they
+// gave): reads until it is complete; a malformed head is answered 400/414/431 (DPE), a client
+// that stops sending 408, one that leaves is logged DC.
+asio::awaitable<HttpSession::Step> HttpSession::ReadRequestHead(HeadParse first) {
+  HeadParse state = first;
   for (;;) {
-    error_code ec;
-    const size_t used = rq_->req_parser->put(asio::buffer(rbuf_.data(), rbuf_.size()), ec);
-    rbuf_.Consume(used);
-    rq_->info.downstream_wire_bytes_received += used;
-    rq_->info.downstream_header_bytes_received += used;
-    if (ec == bhttp::error::need_more) ec = {};
-    if (ec) {
-      const auto failure = http::ClassifyRequestError(rq_->req, ec);
+    if (state == HeadParse::kBad) {
       ls_->stats.protocol_errors.inc();
       rq_->info.protocol = rq_->req.version == 10 ? format::Protocol::kHttp10 : format::Protocol::kHttp11;
-      const std::string_view body = failure.status == 400 ? kBodyBadRequest : http::ReasonPhrase(failure.status);
-      PrepareReply(failure.status, body, failure.details, ResponseFlag::DPE, true);
+      const unsigned status = parse_failure_.status;
+      const std::string_view body = status == 400 ? kBodyBadRequest : http::ReasonPhrase(status);
+      PrepareReply(status, body, parse_failure_.details, ResponseFlag::DPE, true);
       co_await SendLocalReply();
-      co_return false;
+      co_return Step::kClose;
     }
-    if (rq_->req_parser->is_header_done()) break;
-    const auto r3 = co_await ReadDs();
-    if (r3 == 0) {
+    if (state == HeadParse::kDone) co_return Step::kNext;
+    const auto n = co_await ReadDs();
+    if (n == 0) {
       if (TimedOut(Phase::kHeaders)) {
         ls_->stats.request_timeouts.inc();
         PrepareReply(408, kBodyRequestTimeout, "request_header_timeout", std::nullopt, true);
@@ -691,63 +767,79 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         rq_->info.response_code_details = "downstream_remote_disconnect";
         FinishRecord();
       }
-      co_return false;
+      co_return Step::kClose;
     }
+    state = ParseBufferedHead();
   }
+}
 
-  // ---- request head parsed ----
+// What the request head says about framing and the connection.
+void HttpSession::PlanRequest() {
   if (rq_->req_parser->is_done()) Mark(TimePoint::kDsRxEnd);
   rq_->info.protocol = rq_->req.version == 10 ? format::Protocol::kHttp10 : format::Protocol::kHttp11;
   BuildRequestHeaders();
-  bool keep_alive = rq_->req.version == 11 ? !rq_->req.connection_close : rq_->req.connection_keep_alive && !rq_->req.connection_close;
-  const bool chunked_in = rq_->req_parser->chunked();
-  const bool has_body = !rq_->req_parser->is_done();
-  const bool upgrade = rq_->req.connection_upgrade && rq_->req.Get(bhttp::field::upgrade).has_value();
+  flow_ = Flow{};
+  flow_.keep_alive = rq_->req.version == 11 ? !rq_->req.connection_close : rq_->req.connection_keep_alive && !rq_->req.connection_close;
+  flow_.chunked_in = rq_->req_parser->chunked();
+  flow_.has_body = !rq_->req_parser->is_done();
+  flow_.upgrade = rq_->req.connection_upgrade && rq_->req.Get(bhttp::field::upgrade).has_value();
+}
 
-  // ---- upstream connection: pool first, then connect ----
+// The upstream connection from the worker's pool, when it has one for the first endpoint picked
+// (no coroutine: this is the path of nearly every request under load).
+bool HttpSession::TakePooledUpstream() {
+  const auto& cfg = rt_->config;
   Arm(Phase::kConnect, std::chrono::milliseconds(0));
   us_.reset();
   const EndpointRuntime* first = rt_->Pick({});
-  if (first != nullptr && !upgrade) {
+  if (first != nullptr && !flow_.upgrade) {
     // A request with a body cannot be retried on a fresh connection: always probe its connection.
     us_ = worker_.TakeIdle(first->key, cfg.timeouts.upstream_idle,
-                           has_body ? Clock::duration::zero() : Clock::duration(kPoolProbeAfter));
+                           flow_.has_body ? Clock::duration::zero() : Clock::duration(kPoolProbeAfter));
   }
-  uint32_t attempts = 1;
-  bool pooled = false;
-  if (us_) {
-    us_endpoint_ = first;
-    pooled = true;
-    ls_->stats.upstream_pool_reuses.inc();
-  } else {
-    auto result = co_await ConnectUpstream(worker_, *rt_, cfg.limits.max_connect_attempts, start_);
-    attempts = result.attempts;
-    rq_->info.upstream_request_attempt_count = attempts;
-    if (!result.conn) {
-      if (result.endpoint) {
-        rq_->info.upstream_host = result.endpoint->address;
-        rq_->info.upstream_host_name = result.endpoint->host_name;
-      }
-      const bool close = has_body || !keep_alive;
-      if (result.no_endpoint) {
-        ls_->stats.no_healthy_upstream.inc();
-        PrepareReply(503, kBodyNoHealthyUpstream, "no_healthy_upstream", ResponseFlag::UH, close);
-        co_await SendLocalReply();
-      } else {
-        ls_->stats.upstream_connect_failures.inc();
-        if (attempts > 1) rq_->info.response_flags.set(ResponseFlag::UF);
-        PrepareReply(503, kBodyConnectFailure, "upstream_reset_before_response_started{connection_failure}",
-                            attempts > 1 ? std::optional(ResponseFlag::URX) : std::optional(ResponseFlag::UF), close);
-        co_await SendLocalReply();
-      }
-      co_return !close;
+  if (!us_) return false;
+  us_endpoint_ = first;
+  flow_.pooled = true;
+  ls_->stats.upstream_pool_reuses.inc();
+  NoteUpstream(1);
+  return true;
+}
+
+// A new upstream connection (503 UH without endpoints, UF/URX when every connect fails).
+asio::awaitable<HttpSession::Step> HttpSession::ConnectForRequest() {
+  const auto& cfg = rt_->config;
+  auto result = co_await ConnectUpstream(worker_, *rt_, cfg.limits.max_connect_attempts, start_);
+  const uint32_t attempts = result.attempts;
+  rq_->info.upstream_request_attempt_count = attempts;
+  if (!result.conn) {
+    if (result.endpoint) {
+      rq_->info.upstream_host = result.endpoint->address;
+      rq_->info.upstream_host_name = result.endpoint->host_name;
     }
-    us_ = std::move(result.conn);
-    us_endpoint_ = result.endpoint;
-    rq_->info.timing(TimePoint::kUsCxBeg) = result.connect_begin;
-    rq_->info.timing(TimePoint::kUsCxEnd) = result.connect_end;
-    ls_->stats.upstream_connections.inc();
+    const bool close = flow_.has_body || !flow_.keep_alive;
+    if (result.no_endpoint) {
+      ls_->stats.no_healthy_upstream.inc();
+      PrepareReply(503, kBodyNoHealthyUpstream, "no_healthy_upstream", ResponseFlag::UH, close);
+      co_await SendLocalReply();
+    } else {
+      ls_->stats.upstream_connect_failures.inc();
+      if (attempts > 1) rq_->info.response_flags.set(ResponseFlag::UF);
+      PrepareReply(503, kBodyConnectFailure, "upstream_reset_before_response_started{connection_failure}",
+                   attempts > 1 ? std::optional(ResponseFlag::URX) : std::optional(ResponseFlag::UF), close);
+      co_await SendLocalReply();
+    }
+    co_return close ? Step::kClose : Step::kKeep;
   }
+  us_ = std::move(result.conn);
+  us_endpoint_ = result.endpoint;
+  rq_->info.timing(TimePoint::kUsCxBeg) = result.connect_begin;
+  rq_->info.timing(TimePoint::kUsCxEnd) = result.connect_end;
+  ls_->stats.upstream_connections.inc();
+  NoteUpstream(attempts);
+  co_return Step::kNext;
+}
+
+void HttpSession::NoteUpstream(uint32_t attempts) {
   rq_->info.upstream_request_attempt_count = attempts;
   rq_->info.upstream_host = us_endpoint_->address;
   rq_->info.upstream_host_name = us_endpoint_->host_name;
@@ -755,21 +847,24 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   rq_->info.upstream_local = us_->local;
   rq_->info.upstream_connection_id = us_->id;
   rq_->info.upstream_protocol = format::Protocol::kHttp11;
+}
 
-  // ---- request head + body upstream ----
-  if (rq_->req.expect_continue && has_body && rq_->req.version == 11) {
+// The request head and body go upstream, the body streamed as it arrives (100-continue answered).
+asio::awaitable<HttpSession::Step> HttpSession::SendRequest() {
+  const auto& cfg = rt_->config;
+  if (rq_->req.expect_continue && flow_.has_body && rq_->req.version == 11) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     error_code ec;
     co_await asio::async_write(ds_, asio::buffer(kContinue.data(), kContinue.size()), redirect_error(use_awaitable, ec));
     if (!ec) rq_->info.downstream_wire_bytes_sent += kContinue.size();
   }
-  SerializeRequestHead(chunked_in);
+  SerializeRequestHead(flow_.chunked_in);
   // A pooled connection may have been closed by the upstream just as we reused it; a request
   // without body can then be sent again once on a fresh connection (never after response bytes).
-  const bool may_retry = pooled && !has_body;
-  if (may_retry) rq_->retry_head.assign(us_out_);
+  flow_.may_retry = flow_.pooled && !flow_.has_body;
+  if (flow_.may_retry) rq_->retry_head.assign(us_out_);
   rq_->req.body_out = &us_out_;
-  rq_->req.out_framing = chunked_in ? http::Framing::kChunked : http::Framing::kRaw;
+  rq_->req.out_framing = flow_.chunked_in ? http::Framing::kChunked : http::Framing::kRaw;
   rq_->req_parser->eager(true);
   Arm(Phase::kBody, cfg.timeouts.request.count() > 0 ? cfg.timeouts.request : cfg.timeouts.idle);
   for (;;) {
@@ -787,7 +882,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         const auto failure = http::ClassifyRequestError(rq_->req, ec);
         PrepareReply(failure.status, kBodyBadRequest, failure.details, ResponseFlag::DPE, true);
         co_await SendLocalReply();
-        co_return false;
+        co_return Step::kClose;
       }
     }
     if (!us_out_.empty()) {
@@ -798,7 +893,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         PrepareReply(503, kBodyConnectionTermination,
                             "upstream_reset_before_response_started{connection_termination}", ResponseFlag::UC, true);
         co_await SendLocalReply();
-        co_return false;
+        co_return Step::kClose;
       }
       us_out_.clear();
     }
@@ -816,13 +911,19 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         rq_->info.response_code_details = "downstream_remote_disconnect";
         FinishRecord();
       }
-      co_return false;
+      co_return Step::kClose;
     }
   }
   MarkOnce(TimePoint::kDsRxEnd);
-  const auto sent_at = Clock::now();
+  flow_.sent_at = Clock::now();
+  co_return Step::kNext;
+}
 
-  // ---- response head ----
+// Waits for the response head (interim 1xx skipped), watching for a client that leaves; a bodiless
+// request on a pooled connection that turns out closed is sent once more on a fresh one.
+asio::awaitable<HttpSession::Step> HttpSession::ReadResponseHead() {
+  const auto& cfg = rt_->config;
+  const bool keep_alive = flow_.keep_alive;
   bool retried = false;
   Arm(Phase::kResponse, cfg.timeouts.response);
   WatchDownstreamClose();
@@ -845,7 +946,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
           PrepareReply(502, kBodyProtocolError, "upstream_reset_before_response_started{protocol_error}",
                               ResponseFlag::UPE, !keep_alive);
           co_await SendLocalReply();
-          co_return keep_alive;
+          co_return keep_alive ? Step::kKeep : Step::kClose;
         }
         if (rq_->resp_parser->is_header_done()) {
           got_head = true;
@@ -853,7 +954,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
         }
       }
       const auto r6 = co_await ReadUs();
-      if (r6 == 0 && may_retry && !retried && !ds_closed_early_ && !TimedOut(Phase::kResponse) &&
+      if (r6 == 0 && flow_.may_retry && !retried && !ds_closed_early_ && !TimedOut(Phase::kResponse) &&
           rq_->info.upstream_wire_bytes_received == 0 && us_->rbuf.empty()) {
         retried = true;
         ReleaseUpstream(false);
@@ -885,20 +986,20 @@ asio::awaitable<bool> HttpSession::HandleOne() {
           rq_->info.response_flags.set(ResponseFlag::DC);
           rq_->info.response_code_details = "downstream_remote_disconnect";
           FinishRecord();
-          co_return false;
+          co_return Step::kClose;
         }
         if (TimedOut(Phase::kResponse)) {
           ls_->stats.upstream_timeouts.inc();
           PrepareReply(504, kBodyUpstreamTimeout, "upstream_response_timeout", ResponseFlag::UT, !keep_alive);
           co_await SendLocalReply();
-          co_return keep_alive && ds_.is_open();
+          co_return keep_alive && ds_.is_open() ? Step::kKeep : Step::kClose;
         }
         ls_->stats.upstream_resets.inc();
         PrepareReply(503, kBodyConnectionTermination,
                             "upstream_reset_before_response_started{connection_termination}", ResponseFlag::UC,
                             !keep_alive);
         co_await SendLocalReply();
-        co_return keep_alive;
+        co_return keep_alive ? Step::kKeep : Step::kClose;
       }
     }
     if (got_head && rq_->resp.status >= 100 && rq_->resp.status < 200 && rq_->resp.status != 101) continue;  // interim
@@ -906,28 +1007,32 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   }
   StopWatchingDownstream();
   {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent_at).count();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - flow_.sent_at).count();
     rq_->service_time = std::to_string(ms);
   }
   rq_->info.response_code = rq_->resp.status;
   rq_->info.response_code_details = "via_upstream";
+  co_return Step::kNext;
+}
 
-  // ---- upgrade: tunnel and log once with 101 ----
-  if (rq_->resp.status == 101 && upgrade) {
-    ls_->stats.upgrades.inc();
-    BuildResponseHeaders(false, false);
-    const auto r7 = co_await WriteDs(ds_out_);
-    if (!r7) {
-      rq_->info.response_flags.set(ResponseFlag::DC);
-      ReleaseUpstream(false);
-      FinishRecord();
-      co_return false;
-    }
-    co_await Tunnel();
-    co_return false;
+// A 101 answer to an Upgrade request: the connection becomes a tunnel, logged once.
+asio::awaitable<void> HttpSession::UpgradeToTunnel() {
+  ls_->stats.upgrades.inc();
+  BuildResponseHeaders(false, false);
+  const auto r7 = co_await WriteDs(ds_out_);
+  if (!r7) {
+    rq_->info.response_flags.set(ResponseFlag::DC);
+    ReleaseUpstream(false);
+    FinishRecord();
+    co_return;
   }
+  co_await Tunnel();
+}
 
-  // ---- response body ----
+// The response body goes downstream as it arrives (re-chunked when its length is unknown); the
+// record is written when it ends. Returns whether the client connection carries another request.
+asio::awaitable<bool> HttpSession::ForwardResponseBody() {
+  bool keep_alive = flow_.keep_alive;
   const bool upstream_keep = rq_->resp.version == 11 ? !rq_->resp.connection_close : rq_->resp.connection_keep_alive;
   const bool body_to_eof = rq_->resp_parser->need_eof() && !rq_->resp_parser->is_done();
   const bool chunked_resp = rq_->resp_parser->chunked();
@@ -1026,6 +1131,7 @@ asio::awaitable<bool> HttpSession::HandleOne() {
   FinishRecord();
   co_return keep_alive;
 }
+
 
 asio::awaitable<void> HttpSession::Tunnel() {
   // Bytes already read past the heads belong to the tunnel.
