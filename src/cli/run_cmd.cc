@@ -23,7 +23,6 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +33,7 @@
 #include "proxy/admin.h"
 #include "proxy/lifecycle.h"
 #include "proxy/server.h"
+#include "rules/endpoints.h"
 #include "rules/engine.h"
 #include "rules/report.h"
 #include "sink/access_log_impl.h"
@@ -67,37 +67,7 @@ struct Built {
   std::vector<std::string> warnings;
 };
 
-std::string JoinHostPort(const std::string& host, uint32_t port) {
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
-
-bool TagsContain(const policy::StringMap& tags, const policy::StringMap& wanted) {
-  for (const auto& [k, v] : wanted) {
-    auto it = tags.find(k);
-    if (it == tags.end() || it->second != v) return false;
-  }
-  return true;
-}
-
-// Every inbound address of the mesh's dataplanes whose tags contain `selector` (and, when given,
-// whose port is `port`).
-std::vector<proxy::Endpoint> InboundsMatching(const policy::ResourceSet& world, const std::string& mesh,
-                                              const policy::StringMap& selector, std::optional<uint32_t> port) {
-  std::vector<proxy::Endpoint> out;
-  std::set<std::string> seen;
-  for (const auto& dp : world.dataplanes) {
-    if (dp.meta.mesh != mesh) continue;
-    for (const auto& in : dp.spec.inbound) {
-      if (!in.port || !TagsContain(in.tags, selector)) continue;
-      if (port && *in.port != *port) continue;
-      const std::string host = in.address.value_or(dp.spec.advertised_address.value_or(dp.spec.address));
-      const std::string address = JoinHostPort(host, *in.port);
-      if (seen.insert(address).second) out.push_back({.address = address, .host_name = ""});
-    }
-  }
-  return out;
-}
+using rules::JoinHostPort;
 
 // Loads, validates and computes. Returns "" and fills `out`, or the reason it could not.
 std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, sink::NetSinkRegistry& netsinks,
@@ -176,35 +146,10 @@ std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, sink:
       l.direction = proxy::Direction::kOutbound;
       for (const auto& ob : dp->spec.outbound) {
         if (!ob.port || JoinHostPort(ob.address.value_or("127.0.0.1"), *ob.port) != rl.info.address) continue;
-        if (ob.backend_ref && ob.backend_ref->kind == "MeshService") {
-          l.cluster_name = ob.backend_ref->name;
-          for (const auto& ms : world.mesh_services) {
-            if (ms.meta.name != ob.backend_ref->name || ms.meta.mesh != mesh) continue;
-            std::optional<uint32_t> target;
-            for (const auto& p : ms.spec.ports) {
-              if (!ob.backend_ref->port || p.port == *ob.backend_ref->port) {
-                target = p.target_port.value_or(p.port);
-                break;
-              }
-            }
-            l.endpoints = InboundsMatching(world, mesh, ms.spec.selector_dataplane_tags, target);
-          }
-        } else if (ob.backend_ref && ob.backend_ref->kind == "MeshExternalService") {
-          l.cluster_name = ob.backend_ref->name;
-          for (const auto& mes : world.mesh_external_services) {
-            if (mes.meta.name != ob.backend_ref->name) continue;
-            for (const auto& e : mes.spec.endpoints) {
-              l.endpoints.push_back({.address = JoinHostPort(e.address, e.port.value_or(mes.spec.match_port)),
-                                     .host_name = ""});
-            }
-          }
-        } else if (auto it = ob.tags.find(std::string(kServiceTag)); it != ob.tags.end()) {
-          l.cluster_name = it->second;
-          l.endpoints = InboundsMatching(world, mesh, {{std::string(kServiceTag), it->second}}, std::nullopt);
-        } else if (ob.backend_ref) {
-          out.warnings.push_back("outbound " + rl.info.address + ": " + ob.backend_ref->kind +
-                                 " endpoints are not supported yet: requests get 503 UH");
-        }
+        rules::OutboundTarget target = rules::ResolveOutbound(world, mesh, ob);
+        l.cluster_name = std::move(target.cluster_name);
+        for (auto& address : target.addresses) l.endpoints.push_back({.address = std::move(address), .host_name = ""});
+        if (target.warning) out.warnings.push_back("outbound " + rl.info.address + ": " + *target.warning);
         break;
       }
     } else {

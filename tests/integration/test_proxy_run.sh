@@ -3,12 +3,12 @@
 # curl and socat as clients. Asserts the access-log lines byte for byte (time-dependent fields
 # masked) for inbound HTTP (Kuma default format), inbound TCP (default TCP format) and outbound
 # (JSON), a smuggling attempt answered 400 and logged with DPE, a destination without endpoints
-# (a MeshService selecting nothing: 503 UH), rotation (rename + SIGUSR1), and a SIGTERM drain that loses no record.
+# (a MeshService selecting nothing: 503 UH), an outbound to a MeshMultiZoneService, rotation (rename + SIGUSR1), and a SIGTERM drain that loses no record.
 . "$(dirname "$0")/lib.sh"
 
 # Ports: this test owns 21400-21499.
 APP_HTTP=21490 APP_TCP=21491 BE_HTTP=21410 BE_TCP=21411 WEB_IN=21420
-OUT_BACKEND=21401 OUT_ECHO=21402 OUT_NOWHERE=21403 ADMIN_BE=21480 ADMIN_WEB=21481 TCP_COLLECTOR=21450
+OUT_BACKEND=21401 OUT_ECHO=21402 OUT_NOWHERE=21403 OUT_MZ=21404 ADMIN_BE=21480 ADMIN_WEB=21481 TCP_COLLECTOR=21450
 mkdir -p "$work/mesh"
 cat > "$work/mesh/dataplanes.yaml" <<YAML
 type: Dataplane
@@ -51,6 +51,11 @@ networking:
       kind: MeshService
       name: ghost
       port: 80
+  - port: $OUT_MZ
+    backendRef:
+      kind: MeshMultiZoneService
+      name: backend-everywhere
+      port: 80
 ---
 type: MeshService
 mesh: default
@@ -65,6 +70,36 @@ spec:
   - name: http
     port: 80
     targetPort: 8080
+    appProtocol: http
+---
+# A MeshMultiZoneService over the MeshServices labelled team=core: here only backend-svc, whose
+# port 80 targets backend-1's HTTP inbound.
+type: MeshService
+mesh: default
+name: backend-svc
+labels:
+  kuma.io/display-name: backend-svc
+  team: core
+spec:
+  selector:
+    dataplaneTags:
+      kuma.io/service: backend
+  ports:
+  - name: http
+    port: 80
+    targetPort: $BE_HTTP
+    appProtocol: http
+---
+type: MeshMultiZoneService
+mesh: default
+name: backend-everywhere
+spec:
+  selector:
+    meshService:
+      matchLabels:
+        team: core
+  ports:
+  - port: 80
     appProtocol: http
 YAML
 cat > "$work/mesh/policies.yaml" <<YAML
@@ -145,6 +180,8 @@ bad=$(printf 'POST /smuggle HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer
 [ "$bad" = "HTTP/1.1 400 Bad Request" ] || fail "smuggling attempt got '$bad'"
 code=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$OUT_NOWHERE/x)
 [ "$code" = "503" ] || fail "no endpoint got $code"
+body=$(curl -s -A test-agent -H 'x-request-id: rid-2' http://127.0.0.1:$OUT_MZ/multizone)
+[ "$body" = "backend GET /multizone body=0 request-id=rid-2" ] || fail "through the MeshMultiZoneService: $body"
 sleep 1.6  # File backends flush every second
 
 mask() {
@@ -155,6 +192,7 @@ mask() {
 cat > "$work/expected_inbound" <<EXPECTED
 [TIME] default "GET /hello HTTP/1.1" 200 - 0 43 DUR UST "-" "test-agent" "rid-1" "127.0.0.1:$OUT_BACKEND" "unknown" "backend" "127.0.0.1" "127.0.0.1:$APP_HTTP"
 [TIME] - default 127.0.0.1(unknown)->127.0.0.1:$APP_TCP(backend) took Nms, sent 4 bytes, received: 4 bytes
+[TIME] default "GET /multizone HTTP/1.1" 200 - 0 47 DUR UST "-" "test-agent" "rid-2" "127.0.0.1:$OUT_MZ" "unknown" "backend" "127.0.0.1" "127.0.0.1:$APP_HTTP"
 EXPECTED
 mask < "$work/inbound.log" > "$work/got_inbound"
 diff -u "$work/expected_inbound" "$work/got_inbound" || fail "inbound log differs"
@@ -164,16 +202,17 @@ cat > "$work/expected_outbound" <<EXPECTED
 {"dst":"echo","flags":"-","method":null,"path":null,"src":"web","status":0,"upstream":"127.0.0.1:$BE_TCP"}
 {"dst":"backend","flags":"DPE","method":null,"path":null,"src":"web","status":400,"upstream":null}
 {"dst":"ghost","flags":"UH","method":"GET","path":"/x","src":"web","status":503,"upstream":null}
+{"dst":"backend-everywhere","flags":"-","method":"GET","path":"/multizone","src":"web","status":200,"upstream":"127.0.0.1:$BE_HTTP"}
 EXPECTED
 diff -u "$work/expected_outbound" "$work/outbound.json" || fail "outbound log differs"
-printf 'web->backend 200\nweb->echo 0\nweb->backend 400\nweb->ghost 503\n' > "$work/expected_tcp"
+printf 'web->backend 200\nweb->echo 0\nweb->backend 400\nweb->ghost 503\nweb->backend-everywhere 200\n' > "$work/expected_tcp"
 diff -u "$work/expected_tcp" "$work/tcp-collector.log" || fail "TCP backend received something else"
 
 # --- metrics ---
 metrics=$(curl -s http://127.0.0.1:$ADMIN_WEB/metrics)
 grep -q "^meshlog_listener_requests_total{listener=\"outbound:127.0.0.1:$OUT_BACKEND\"} 2$" <<<"$metrics" ||
   fail "metrics: $metrics"
-grep -q "^meshlog_access_log_written_total{backend=\"file\",destination=\"$work/outbound.json\"} 4$" <<<"$metrics" ||
+grep -q "^meshlog_access_log_written_total{backend=\"file\",destination=\"$work/outbound.json\"} 5$" <<<"$metrics" ||
   fail "metrics: $metrics"
 
 # --- rotation: rename, then SIGUSR1 ---
@@ -181,7 +220,7 @@ mv "$work/inbound.log" "$work/inbound.log.1"
 kill -USR1 "$BE_PID"
 curl -s -o /dev/null http://127.0.0.1:$OUT_BACKEND/after-rotation
 sleep 1.6
-[ "$(wc -l < "$work/inbound.log.1")" = 2 ] || fail "rotated file changed"
+[ "$(wc -l < "$work/inbound.log.1")" = 3 ] || fail "rotated file changed"
 grep -q '"GET /after-rotation HTTP/1.1" 200' "$work/inbound.log" || fail "no record in the reopened file"
 
 # --- hot reload: a policy change on disk applies without restarting; an invalid one is refused ---
