@@ -179,13 +179,7 @@ std::string Compute(const RunArgs& args, sink::FileSinkRegistry& registry, sink:
           sink::OtlpSinkConfig otlp;
           otlp.protocol = log.backend.otel_protocol == "http" ? sink::OtlpProtocol::kHttp : sink::OtlpProtocol::kGrpc;
           otlp.endpoint = log.backend.endpoint;
-          // The engine gives the full request path; the sink wants the base path ("/v1/logs" appended).
-          std::string path = log.backend.path;
-          constexpr std::string_view kLogs = "/v1/logs";
-          if (path.size() >= kLogs.size() && path.compare(path.size() - kLogs.size(), kLogs.size(), kLogs) == 0) {
-            path.resize(path.size() - kLogs.size());
-          }
-          otlp.path = path;
+          otlp.path = log.backend.path;  // the full request path, as the engine computed it
           // Envoy sends its node id; Kuma's is the proxy id "<mesh>.<dataplane name>".
           otlp.resource.node_name = mesh + "." + dp->meta.name;
           otlp.resource.kuma_mesh = mesh;

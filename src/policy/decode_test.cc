@@ -773,6 +773,7 @@ spec: {}
   EXPECT_EQ(motb.spec.endpoint_address, "otel-collector");
   EXPECT_EQ(motb.spec.EffectivePort(), 4318u);
   EXPECT_EQ(motb.spec.endpoint_path, "/otlp");
+  EXPECT_EQ(motb.spec.LogsPath(), "/otlp/v1/logs");
   EXPECT_EQ(motb.spec.EffectiveProtocol(), OtelProtocol::kHttp);
   EXPECT_EQ(motb.spec.env_mode, OtelEnvMode::kDisabled);
   EXPECT_EQ(motb.spec.env_precedence, OtelEnvPrecedence::kExplicitFirst);
@@ -780,6 +781,13 @@ spec: {}
   const auto& empty = std::get<MeshOpenTelemetryBackendResource>(r.documents[3].resource);
   EXPECT_EQ(empty.spec.EffectivePort(), 4317u);
   EXPECT_EQ(empty.spec.EffectiveProtocol(), OtelProtocol::kGrpc);
+  EXPECT_EQ(empty.spec.LogsPath(), "/v1/logs");
+  for (const auto& [base, want] : std::vector<std::pair<std::string, std::string>>{
+           {"", "/v1/logs"}, {"/", "/v1/logs"}, {"/otel/", "/otel/v1/logs"}, {"otel", "/otel/v1/logs"}}) {
+    MeshOpenTelemetryBackendSpec spec;
+    spec.endpoint_path = base;
+    EXPECT_EQ(spec.LogsPath(), want) << base;
+  }
 
   ResourceSet set = CollectResources(r);
   EXPECT_EQ(set.mesh_gateways.size(), 1u);

@@ -383,7 +383,7 @@ enum class OtelEnvPrecedence : uint8_t { kExplicitFirst, kEnvFirst };
 struct MeshOpenTelemetryBackendSpec {
   std::optional<std::string> endpoint_address;  // empty/absent => node-local default (127.0.0.1)
   std::optional<uint32_t> endpoint_port;        // absent => 4317
-  std::optional<std::string> endpoint_path;     // HTTP base path; "/v1/logs" is appended
+  std::optional<std::string> endpoint_path;     // HTTP base path (LogsPath() adds "/v1/logs")
   std::optional<OtelProtocol> protocol;         // absent => grpc
   std::optional<OtelEnvMode> env_mode;          // absent => Optional
   std::optional<OtelEnvPrecedence> env_precedence;  // absent => EnvFirst
@@ -391,6 +391,14 @@ struct MeshOpenTelemetryBackendSpec {
 
   OtelProtocol EffectiveProtocol() const { return protocol.value_or(OtelProtocol::kGrpc); }
   uint32_t EffectivePort() const { return endpoint_port.value_or(4317); }
+  // The OTLP/HTTP request path: the base path without trailing '/', with a leading '/', plus
+  // "/v1/logs" (absent or "" -> "/v1/logs", "/otel/" -> "/otel/v1/logs", "otel" -> "/otel/v1/logs").
+  std::string LogsPath() const {
+    std::string p = endpoint_path.value_or("");
+    while (!p.empty() && p.back() == '/') p.pop_back();
+    if (!p.empty() && p.front() != '/') p.insert(p.begin(), '/');
+    return p + "/v1/logs";
+  }
   bool operator==(const MeshOpenTelemetryBackendSpec&) const = default;
 };
 

@@ -937,9 +937,7 @@ void MeshIndex::AddLogs(const PolicyInfo& p, std::string entry, const policy::Co
         log.backend.backend_ref = best->meta.name;
         if (s.EffectiveProtocol() == policy::OtelProtocol::kHttp) {
           log.backend.otel_protocol = "http";
-          std::string base = s.endpoint_path.value_or("");
-          while (!base.empty() && base.back() == '/') base.pop_back();
-          log.backend.path = base + "/v1/logs";
+          log.backend.path = s.LogsPath();
         } else {
           log.backend.otel_protocol = "grpc";
         }

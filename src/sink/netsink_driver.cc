@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   add_load(otlp_cmd);
   otlp_cmd->add_option("--protocol", protocol)->check(CLI::IsMember({"grpc", "http"}));
   otlp_cmd->add_option("--endpoint", otlp.endpoint)->required();
-  otlp_cmd->add_option("--path", otlp.path, "HTTP base path; /v1/logs is appended");
+  otlp_cmd->add_option("--path", otlp.path, "HTTP request path (default /v1/logs)");
   otlp_cmd->add_option("--batch-bytes", otlp.batch_max_bytes);
   otlp_cmd->add_option("--batch-delay-ms", batch_delay_ms);
   otlp_cmd->add_option("--max-in-flight", otlp.max_in_flight);

@@ -27,7 +27,7 @@ OtelSinkPtr NetSinkRegistry::otlp(const OtlpSinkConfig& config) {
   auto hp = ParseHostPort(config.endpoint, 4317);
   if (!hp) throw std::invalid_argument("otlp sink: endpoint must be host[:port], got \"" + config.endpoint + "\"");
   const auto& r = config.resource;
-  std::string key = (config.protocol == OtlpProtocol::kGrpc ? "grpc|" : "http|" + OtlpHttpLogsPath(config.path) + "|") +
+  std::string key = (config.protocol == OtlpProtocol::kGrpc ? "grpc|" : "http|" + OtlpHttpRequestPath(config) + "|") +
                     hp->toString();
   for (const std::string* f : {&r.log_name, &r.zone_name, &r.cluster_name, &r.node_name, &r.kuma_mesh, &r.kuma_zone,
                                &r.kuma_workload}) {

@@ -11,7 +11,7 @@
 //   OtlpSinkConfig c;
 //   c.protocol = OtlpProtocol::kHttp;
 //   c.endpoint = "otel-collector:4318";
-//   c.path = "/otel";                       // requests go to /otel/v1/logs
+//   c.path = "/otel/v1/logs";               // the request path (policy: LogsPath())
 //   c.resource.kuma_mesh = "default";
 #pragma once
 
@@ -41,7 +41,8 @@ struct OtlpSinkConfig {
   OtlpProtocol protocol = OtlpProtocol::kGrpc;
   // "host[:port]" (IPv6 in brackets); default port 4317 (Kuma's default for both protocols).
   std::string endpoint;
-  // HTTP only: MeshOpenTelemetryBackend endpoint.path, the base path; "/v1/logs" is appended.
+  // HTTP only: the request path, e.g. "/otel/v1/logs" (MeshOpenTelemetryBackend endpoint.path
+  // plus "/v1/logs", computed by the policy layer); empty means "/v1/logs".
   std::string path;
   OtlpResourceConfig resource;
   size_t batch_max_bytes = 16384;
@@ -53,13 +54,9 @@ struct OtlpSinkConfig {
   BackoffConfig retry{.initial = std::chrono::milliseconds(500), .max = std::chrono::milliseconds(30000)};
 };
 
-// "/v1/logs" appended to a MeshOpenTelemetryBackend base path ("" -> "/v1/logs",
-// "/otel/" -> "/otel/v1/logs").
-inline std::string OtlpHttpLogsPath(std::string_view base) {
-  std::string p(base);
-  while (!p.empty() && p.back() == '/') p.pop_back();
-  if (!p.empty() && p.front() != '/') p.insert(p.begin(), '/');
-  return p + "/v1/logs";
+// The path OTLP/HTTP requests go to: config.path, or "/v1/logs" when it is empty.
+inline std::string OtlpHttpRequestPath(const OtlpSinkConfig& config) {
+  return config.path.empty() ? std::string("/v1/logs") : config.path;
 }
 
 }  // namespace meshlog::sink

@@ -81,7 +81,7 @@ TEST(OtlpPluginLoader, FallsThroughToTheNextDirectoryAndLoadsTheRealPlugin) {
   OtlpSinkConfig cfg;
   cfg.protocol = OtlpProtocol::kHttp;
   cfg.endpoint = "127.0.0.1:24001";
-  cfg.path = "/otel";
+  cfg.path = "/otel/v1/logs";
   OtelSinkPtr sink = api.create_sink(cfg, &error);
   ASSERT_NE(sink, nullptr) << error;
   EXPECT_EQ(sink->type(), "otlp");

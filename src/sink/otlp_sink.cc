@@ -20,7 +20,7 @@ std::shared_ptr<OtlpSink> OtlpSink::Create(IoThreadPtr io, OtlpSinkConfig config
   if (config.protocol == OtlpProtocol::kGrpc) {
     transport = std::make_shared<OtlpGrpcTransport>(io, hp->toString(), config.request_timeout);
   } else {
-    std::string path = OtlpHttpLogsPath(config.path);
+    std::string path = OtlpHttpRequestPath(config);
     destination += path;
     transport = std::make_shared<OtlpHttpTransport>(io, *hp, path, config.request_timeout);
   }

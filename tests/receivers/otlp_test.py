@@ -55,8 +55,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix=f"meshlog-otlp-{a.protocol}-")
     port = free_port()
-    base_path = "/otel"
-    path = base_path + "/v1/logs"
+    path = "/otel/v1/logs"
     # gRPC delays in ms (RetryInfo); HTTP Retry-After has whole seconds.
     slow = "300" if a.protocol == "grpc" else "1000"
     script = f"ok,ok,unavailable,ok,partial:3,ok,unavailable-retry:{slow},ok,ok,throttle:{slow},ok,ok"
@@ -76,7 +75,7 @@ def main():
                "--count", str(a.count), "--rate", str(a.rate), "--retry-initial-ms", "50",
                "--retry-max-ms", "500", "--max-in-flight", "8", "--drain-ms", "60000"]
         if a.protocol == "http":
-            cmd += ["--path", base_path]
+            cmd += ["--path", path]
         drv = subprocess.Popen(cmd, stdout=subprocess.PIPE)
         procs.append(drv)
         time.sleep(1.2)
