@@ -115,6 +115,7 @@ bool ParseAbsoluteUrl(std::string_view target, AbsoluteUrl& out) {
   if (authority.empty()) return false;
   std::string_view host = authority;
   std::string_view port;
+  bool has_port = false;
   if (authority.front() == '[') {  // IP-literal
     const auto close = authority.find(']');
     if (close == std::string_view::npos || close == 1) return false;
@@ -126,10 +127,12 @@ bool ParseAbsoluteUrl(std::string_view target, AbsoluteUrl& out) {
     if (!rest.empty()) {
       if (rest.front() != ':') return false;
       port = rest.substr(1);
+      has_port = true;
     }
   } else if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
+    has_port = true;
     if (host.empty()) return false;
   }
   if (authority.front() != '[') {
@@ -137,7 +140,7 @@ bool ParseAbsoluteUrl(std::string_view target, AbsoluteUrl& out) {
       if (!IsHostChar(c)) return false;
     }
   }
-  if (authority.find(':') != std::string_view::npos) {  // a port was written: 1-5 digits, <= 65535
+  if (has_port) {  // a port was written: 1-5 digits, <= 65535
     if (port.empty() || port.size() > 5) return false;
     unsigned value = 0;
     for (char c : port) {
