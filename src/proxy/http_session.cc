@@ -32,6 +32,7 @@ struct HttpRequestState {
   std::string status_text;
   std::string content_length_text;
   std::string retry_head;
+  bool add_forwarded_proto = false;  // the request had no x-forwarded-proto: the proxy adds one
 };
 
 void HttpRequestStateDeleter::operator()(HttpRequestState* state) const { delete state; }
@@ -324,12 +325,31 @@ asio::awaitable<bool> HttpSession::WriteUs(std::string_view data) {
   co_return true;
 }
 
+// The request headers as Envoy's connection manager leaves them (what %REQ(...)% sees): Host as
+// :authority, :scheme, x-forwarded-proto added when absent ("http": this listener is plaintext),
+// x-request-id generated when absent.
 void HttpSession::BuildRequestHeaders() {
   rq_->req_map.clear();
   rq_->req_map.add(":method", rq_->req.Method());
   rq_->req_map.add(":path", rq_->req.Path());
   if (auto authority = rq_->req.Authority()) rq_->req_map.add(":authority", *authority);
-  rq_->req_map.add(":scheme", rq_->req.absolute_form ? rq_->req.View(rq_->req.abs_scheme) : "http");
+  std::optional<std::string_view> forwarded_proto;
+  for (const auto& f : rq_->req.fields) {
+    if (f.f == bhttp::field::unknown && http::IEquals(rq_->req.View(f.name), "x-forwarded-proto")) {
+      forwarded_proto = rq_->req.View(f.value);
+      break;
+    }
+  }
+  rq_->add_forwarded_proto = !forwarded_proto.has_value();
+  // :scheme: an absolute-form target's scheme; else x-forwarded-proto when it names a valid scheme
+  // (Envoy's getScheme); else the connection's, http.
+  std::string_view scheme = "http";
+  if (rq_->req.absolute_form) {
+    scheme = rq_->req.View(rq_->req.abs_scheme);
+  } else if (forwarded_proto && (*forwarded_proto == "http" || *forwarded_proto == "https")) {
+    scheme = *forwarded_proto;
+  }
+  rq_->req_map.add(":scheme", scheme);
   bool has_request_id = false;
   for (const auto& f : rq_->req.fields) {
     if (f.f == bhttp::field::host) continue;  // HTTP/1 Host becomes :authority (as in Envoy)
@@ -340,6 +360,7 @@ void HttpSession::BuildRequestHeaders() {
     }
     rq_->req_map.add(name, rq_->req.View(f.value));
   }
+  if (rq_->add_forwarded_proto) rq_->req_map.add("x-forwarded-proto", "http");
   if (!has_request_id) {
     MakeRequestId(rq_->request_id);
     rq_->req_map.add("x-request-id", rq_->request_id);
@@ -374,6 +395,7 @@ void HttpSession::SerializeRequestHead(bool chunked) {
     us_out_.append(rq_->req.View(f.value));
     us_out_.append("\r\n");
   }
+  if (rq_->add_forwarded_proto) us_out_.append("x-forwarded-proto: http\r\n");
   if (rq_->request_id.size() && rq_->info.stream_id.data() == rq_->request_id.data()) {
     us_out_.append("x-request-id: ");
     us_out_.append(rq_->request_id);

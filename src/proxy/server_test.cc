@@ -317,6 +317,29 @@ TEST_F(ProxyTest, AbsoluteFormTargetIsForwardedInOriginFormWithItsAuthorityAsHos
   EXPECT_EQ(recs[0].authority, "Example.com:8081");
 }
 
+TEST_F(ProxyTest, XForwardedProtoIsAddedWhenAbsentAndSetsTheScheme) {
+  // Envoy's connection manager adds x-forwarded-proto (the connection's scheme) when the request
+  // has none, and takes :scheme from it when it names http or https.
+  ScriptedUpstream upstream(2, [](int, ScriptedUpstream::Socket& s) { ScriptedUpstream::AnswerOk(s); });
+  const uint16_t port = StartProxy(Http({upstream.Address()}));
+  EXPECT_EQ(testing::HttpExchange(port, Get("/plain", "Connection: close\r\n")).rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(testing::HttpExchange(port, Get("/tls", "X-Forwarded-Proto: https\r\nConnection: close\r\n"))
+                .rfind("HTTP/1.1 200", 0),
+            0u);
+  upstream.Join();
+  const auto heads = upstream.first_reads();
+  ASSERT_EQ(heads.size(), 2u);
+  EXPECT_NE(heads[0].find("\r\nx-forwarded-proto: http\r\n"), std::string::npos) << heads[0];
+  EXPECT_NE(heads[1].find("\r\nX-Forwarded-Proto: https\r\n"), std::string::npos) << heads[1];
+  EXPECT_EQ(heads[1].find("x-forwarded-proto"), std::string::npos) << heads[1];  // not added twice
+  auto recs = log_->WaitFor(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].forwarded_proto, "http");
+  EXPECT_EQ(recs[0].scheme, "http");
+  EXPECT_EQ(recs[1].forwarded_proto, "https");
+  EXPECT_EQ(recs[1].scheme, "https");
+}
+
 TEST_F(ProxyTest, ContentLengthAndChunkedRequestBodiesAreStreamed) {
   const uint16_t port = StartProxy(Http());
   const std::string body(100000, 'b');

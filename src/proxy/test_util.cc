@@ -71,6 +71,8 @@ void RecordingLog::log(const format::StreamInfo& info) {
   r.authority = Header(info.request_headers, ":authority");
   r.request_id = Header(info.request_headers, "x-request-id");
   r.user_agent = Header(info.request_headers, "user-agent");
+  r.scheme = Header(info.request_headers, ":scheme");
+  r.forwarded_proto = Header(info.request_headers, "x-forwarded-proto");
   r.service_time = Header(info.response_headers, "x-envoy-upstream-service-time");
   r.status_header = Header(info.response_headers, ":status");
   r.trailer_checksum = Header(info.response_trailers, "x-checksum");

@@ -34,6 +34,7 @@ struct Record {
   format::AccessLogType type = format::AccessLogType::NotSet;
   bool has_request_headers = false;
   std::optional<std::string> method, path, authority, request_id, user_agent, service_time, status_header;
+  std::optional<std::string> scheme, forwarded_proto;
   std::optional<std::string> trailer_checksum;
   std::string stream_id;
   uint64_t bytes_received = 0;
