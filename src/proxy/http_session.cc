@@ -110,6 +110,12 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
     drain_ = true;
     if (phase_ == Phase::kIdle && rbuf_.empty()) CloseDownstream();
   }
+  void OnPeerClosed() override {
+    ds_peer_closed_ = true;
+    if (!ds_watch_active_) return;  // idle, or the response head already came: reads will see it
+    ds_watch_active_ = false;
+    ClientLeftDuringUpstreamWait();
+  }
   void OnSweep(Clock::time_point now) override {
     if (idle_reading_ && !park_requested_ && now - idle_since_ >= kIdleParkAfter) {
       park_requested_ = true;
@@ -190,6 +196,15 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   void AcquireBuffers();
   void AcquireRequestState();
   void StopWatchingDownstream();
+  // The client closed or reset while the request waits for the response head: the upstream
+  // request is abandoned (its pending read wakes up) and the request is logged DC with code 0.
+  void ClientLeftDuringUpstreamWait() {
+    ds_closed_early_ = true;
+    if (us_) {
+      error_code ignored;
+      us_->socket.close(ignored);
+    }
+  }
   void CloseDownstream() {
     error_code ignored;
     ds_.close(ignored);
@@ -213,6 +228,8 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   bool ds_watch_inflight_ = false;  // the watch's handler has not run yet
   bool ds_closed_early_ = false;
   char ds_watch_byte_ = 0;
+  bool peer_close_watched_ = false;  // the worker's peer-close watch has this connection
+  bool ds_peer_closed_ = false;      // ... and reported that the client shut down or reset
   // Idle keep-alive read (see kIdleParkAfter).
   bool idle_reading_ = false;
   bool park_requested_ = false;
@@ -461,6 +478,15 @@ void HttpSession::ReleaseUpstream(bool reusable) {
 void HttpSession::WatchDownstreamClose() {
   ds_closed_early_ = false;
   if (!rbuf_.empty()) return;  // a pipelined request is waiting: the client is still there
+  if (peer_close_watched_) {
+    // No I/O: the worker's peer-close watch calls OnPeerClosed (see Worker::WatchPeerClose).
+    if (ds_peer_closed_) {
+      ClientLeftDuringUpstreamWait();
+    } else {
+      ds_watch_active_ = true;
+    }
+    return;
+  }
   if (ds_watch_inflight_) return;  // the last watch's handler (and maybe a byte) is still pending
   ds_watch_active_ = true;
   ds_watch_inflight_ = true;
@@ -478,11 +504,7 @@ void HttpSession::WatchDownstreamClose() {
     if (!self->ds_watch_active_) return;  // stopped: the response head arrived first
     self->ds_watch_active_ = false;
     if (n == 0 && ec && ec != asio::error::operation_aborted) {
-      self->ds_closed_early_ = true;  // EOF or reset: the client is gone
-      if (self->us_) {
-        error_code ignored;
-        self->us_->socket.close(ignored);  // wakes the pending upstream read
-      }
+      self->ClientLeftDuringUpstreamWait();  // EOF or reset: the client is gone
     }
   });
 }
@@ -540,6 +562,7 @@ void HttpSession::AcquireBuffers() {
 void HttpSession::StopWatchingDownstream() {
   if (!ds_watch_active_) return;
   ds_watch_active_ = false;
+  if (peer_close_watched_) return;  // nothing pending on the socket
   error_code ignored;
   ds_.cancel(ignored);
 }
@@ -625,6 +648,7 @@ asio::awaitable<void> HttpSession::Run() {
   auto remote = ds_.remote_endpoint(ec);
   if (!ec) ds_remote_ = ToAddress(remote);
   ds_.set_option(tcp::no_delay(true), ec);
+  peer_close_watched_ = worker_.WatchPeerClose(ds_.native_handle(), this);
   bool linger = false;
   for (;;) {
     bool keep = false;

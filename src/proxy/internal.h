@@ -140,6 +140,9 @@ class SessionBase {
   // Called by the worker every kSweepInterval (worker thread): lets a session that has been
   // idle for a while give its buffers back (see HttpSession). Must not destroy the session.
   virtual void OnSweep(Clock::time_point /*now*/) {}
+  // The peer of a connection given to Worker::WatchPeerClose shut down its sending side or reset
+  // the connection (worker thread). Must not destroy the session.
+  virtual void OnPeerClosed() {}
 };
 
 // A keep-alive connection keeps its read buffer and a plain read pending while it is briefly
@@ -168,6 +171,7 @@ class Worker {
   ~Worker() {
     Stop();
     idle_.clear();  // pooled sockets go before their io_context; io_ (declared last) goes first
+    peer_close_watch_.reset();
   }
   asio::io_context& io() { return io_; }
   unsigned index() const { return index_; }
@@ -177,6 +181,15 @@ class Worker {
   std::unique_ptr<UpstreamConn> TakeIdle(const std::string& key, Clock::duration max_idle,
                                          Clock::duration probe_after = Clock::duration::zero());
   void PutIdle(std::unique_ptr<UpstreamConn> conn);
+
+  // Peer-close watch (worker thread only). Registers `fd` once, edge-triggered for EPOLLRDHUP
+  // (plus the implicit EPOLLHUP/EPOLLERR), in this worker's own epoll set, whose descriptor Asio
+  // waits on; `s->OnPeerClosed()` runs when the peer shuts down or resets. It tells a session that
+  // its client left while a request waits for the upstream without a system call per request
+  // (an Asio read used as a watch first tries a recv that fails with EAGAIN, every request). The
+  // registration ends when `fd` is closed. False when the watch set is unavailable: the caller
+  // then watches with a read.
+  bool WatchPeerClose(int fd, SessionBase* s);
 
   // Session registry (worker thread only).
   void Register(SessionBase* s) { sessions_.insert(s); }
@@ -199,6 +212,7 @@ class Worker {
 
   void Run() {
     asio::co_spawn(io_, Sweep(), asio::detached);
+    StartPeerCloseWatch();
     thread_ = std::thread([this] {
       auto guard = asio::make_work_guard(io_);
       io_.run();
@@ -213,6 +227,8 @@ class Worker {
 
  private:
   asio::awaitable<void> Sweep();
+  void StartPeerCloseWatch();
+  asio::awaitable<void> DispatchPeerCloses();
 
   unsigned index_;
   std::thread thread_;
@@ -223,6 +239,7 @@ class Worker {
   std::vector<std::string> string_buffers_;
   std::vector<HttpRequestStatePtr> request_states_;
   size_t freed_since_trim_ = 0;
+  std::optional<asio::posix::stream_descriptor> peer_close_watch_;  // owns the epoll descriptor
   // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
   // are destroyed while the registry still exists.
   // UNSAFE_IO: no per-descriptor mutex in the reactor. Every socket of a worker (sessions, pooled

@@ -4,8 +4,10 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <random>
 
 #include "proxy/internal.h"
@@ -96,6 +98,41 @@ asio::awaitable<void> Worker::Sweep() {
     if (freed_since_trim_ >= kTrimAfterFrees) {
       freed_since_trim_ = 0;
       ::malloc_trim(0);
+    }
+  }
+}
+
+void Worker::StartPeerCloseWatch() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return;  // sessions fall back to a read as their watch
+  peer_close_watch_.emplace(io_, fd);
+  asio::co_spawn(io_, DispatchPeerCloses(), asio::detached);
+}
+
+bool Worker::WatchPeerClose(int fd, SessionBase* s) {
+  if (!peer_close_watch_) return false;
+  epoll_event ev{};
+  ev.events = EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = s;
+  return ::epoll_ctl(peer_close_watch_->native_handle(), EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+asio::awaitable<void> Worker::DispatchPeerCloses() {
+  for (;;) {
+    error_code ec;
+    co_await peer_close_watch_->async_wait(asio::posix::descriptor_base::wait_read,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    std::array<epoll_event, 64> events;
+    for (;;) {
+      const int n = ::epoll_wait(peer_close_watch_->native_handle(), events.data(), static_cast<int>(events.size()), 0);
+      for (int i = 0; i < n; ++i) {
+        // Every returned descriptor is still open (closing it ends its registration), so its
+        // session is alive; the registry check guards against a session that gave up its watch.
+        auto* s = static_cast<SessionBase*>(events[i].data.ptr);
+        if (sessions_.count(s)) s->OnPeerClosed();
+      }
+      if (n < static_cast<int>(events.size())) break;
     }
   }
 }

@@ -611,6 +611,25 @@ TEST_F(ProxyTest, ClientLeavingBeforeTheResponseIsLoggedDCWithCode0) {
   EXPECT_EQ(recs[0].upstream_host, AppAddress());
 }
 
+TEST_F(ProxyTest, ClientHalfClosingWithItsRequestIsLoggedDCLikeEnvoy) {
+  // Envoy's HTTP connection manager does not keep half-closed client connections: a FIN that
+  // arrives with (or before the response to) the request closes the connection and the request is
+  // logged DC with code 0. Here the FIN is seen before the request waits for the upstream; then a
+  // keep-alive neighbour on the same worker is unaffected.
+  const uint16_t port = StartProxy(Http());
+  Client c(port);
+  c.Send(Get("/delay/2000"));
+  c.ShutdownWrite();
+  auto recs = log_->WaitFor(1, 1500ms);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].code, std::nullopt);
+  EXPECT_EQ(recs[0].flags, "DC");
+  EXPECT_EQ(c.ReadToEof(2s), "");
+  Client other(port);
+  other.Send(Get("/after"));
+  EXPECT_EQ(other.ReadResponse().rfind("HTTP/1.1 200", 0), 0u);
+}
+
 TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
   // An upstream that accepts, reads the request and closes without answering.
   ScriptedUpstream upstream(1, [](int, ScriptedUpstream::Socket& s) { s.close(); });
