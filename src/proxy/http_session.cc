@@ -477,9 +477,10 @@ void HttpSession::ReleaseUpstream(bool reusable) {
 
 void HttpSession::WatchDownstreamClose() {
   ds_closed_early_ = false;
-  if (!rbuf_.empty()) return;  // a pipelined request is waiting: the client is still there
   if (peer_close_watched_) {
-    // No I/O: the worker's peer-close watch calls OnPeerClosed (see Worker::WatchPeerClose).
+    // No I/O: the worker's peer-close watch calls OnPeerClosed (see Worker::WatchPeerClose). As in
+    // Envoy, a client that has shut down its side is gone even when pipelined requests are still
+    // buffered: this request is logged DC and the buffered ones are never served.
     if (ds_peer_closed_) {
       ClientLeftDuringUpstreamWait();
     } else {
@@ -487,6 +488,7 @@ void HttpSession::WatchDownstreamClose() {
     }
     return;
   }
+  if (!rbuf_.empty()) return;  // a pipelined request is waiting: the client is still there
   if (ds_watch_inflight_) return;  // the last watch's handler (and maybe a byte) is still pending
   ds_watch_active_ = true;
   ds_watch_inflight_ = true;

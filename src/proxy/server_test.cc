@@ -628,6 +628,26 @@ TEST_F(ProxyTest, ClientHalfClosingWithItsRequestIsLoggedDCLikeEnvoy) {
   Client other(port);
   other.Send(Get("/after"));
   EXPECT_EQ(other.ReadResponse().rfind("HTTP/1.1 200", 0), 0u);
+  recs = log_->WaitFor(2);
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].code, 200u);
+}
+
+TEST_F(ProxyTest, PipelinedRequestsFollowedByAFinAreDroppedWithTheConnectionLikeEnvoy) {
+  // Envoy closes a connection whose client sent FIN (no HTTP half-close), so the request in
+  // progress is logged DC with code 0 and the pipelined one behind it is never served or logged.
+  const uint16_t port = StartProxy(Http());
+  Client c(port);
+  c.Send(Get("/delay/300") + Get("/second"));
+  c.ShutdownWrite();
+  auto recs = log_->WaitFor(1, 1500ms);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].path, "/delay/300");
+  EXPECT_EQ(recs[0].code, std::nullopt);
+  EXPECT_EQ(recs[0].flags, "DC");
+  EXPECT_EQ(c.ReadToEof(2s), "");
+  std::this_thread::sleep_for(500ms);  // the upstream's 300 ms are over: nothing else is logged
+  EXPECT_EQ(log_->WaitFor(2, 100ms).size(), 1u);
 }
 
 TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
