@@ -492,8 +492,9 @@ void HttpSession::WatchDownstreamClose() {
   if (ds_watch_inflight_) return;  // the last watch's handler (and maybe a byte) is still pending
   ds_watch_active_ = true;
   ds_watch_inflight_ = true;
-  // A one-byte read rather than a readiness wait: Asio re-registers the descriptor with epoll
-  // (epoll_ctl) for every wait, while a read on a drained socket is queued without a syscall.
+  // Fallback when the worker's peer-close watch is unavailable: a one-byte read rather than a
+  // readiness wait (Asio re-registers the descriptor with epoll for every wait; a read first tries
+  // a recv, which fails with EAGAIN, then is queued).
   ds_.async_read_some(asio::buffer(&ds_watch_byte_, 1), [self = shared_from_this()](const error_code& ec, size_t n) {
     self->ds_watch_inflight_ = false;
     if (n == 1) {
