@@ -167,7 +167,7 @@ inline constexpr size_t kTrimAfterFrees = 64;
 
 class Worker {
  public:
-  explicit Worker(unsigned index) : index_(index) {}
+  Worker(unsigned index, bool peer_close_epoll) : index_(index), peer_close_epoll_(peer_close_epoll) {}
   ~Worker() {
     Stop();
     idle_.clear();  // pooled sockets go before their io_context; io_ (declared last) goes first
@@ -231,6 +231,7 @@ class Worker {
   asio::awaitable<void> DispatchPeerCloses();
 
   unsigned index_;
+  bool peer_close_epoll_;
   std::thread thread_;
   std::unordered_map<std::string, std::vector<std::unique_ptr<UpstreamConn>>> idle_;
   std::unordered_set<SessionBase*> sessions_;

@@ -103,6 +103,7 @@ asio::awaitable<void> Worker::Sweep() {
 }
 
 void Worker::StartPeerCloseWatch() {
+  if (!peer_close_epoll_) return;
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return;  // sessions fall back to a read as their watch
   peer_close_watch_.emplace(io_, fd);
@@ -276,7 +277,7 @@ std::shared_ptr<const ListenerRuntime> BuildRuntime(const ListenerConfig& config
 
 Server::Server(Options options) : options_(options) {
   if (options_.workers == 0) options_.workers = std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>(i));
+  for (unsigned i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>(i, options_.peer_close_epoll));
 }
 
 Server::~Server() { Stop(); }

@@ -64,6 +64,10 @@ class Server {
  public:
   struct Options {
     unsigned workers = 1;
+    // Notice clients that leave during an upstream wait through each worker's own epoll set
+    // (Worker::WatchPeerClose). Off: a 1-byte read per request does it (the fallback used when
+    // that set cannot be created; tests run both).
+    bool peer_close_epoll = true;
   };
 
   explicit Server(Options options);

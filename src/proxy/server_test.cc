@@ -69,7 +69,7 @@ class ProxyTest : public ::testing::Test {
   std::string TcpAddress() const { return "127.0.0.1:" + std::to_string(app_->tcp_port()); }
 
   uint16_t StartProxy(const ListenerConfig& l, unsigned workers = 1) {
-    server_ = std::make_unique<Server>(Server::Options{.workers = workers});
+    server_ = std::make_unique<Server>(Server::Options{.workers = workers, .peer_close_epoll = peer_close_epoll_});
     EXPECT_EQ(server_->Apply({l}), "");
     server_->Start();
     return server_->Port(l.name);
@@ -78,7 +78,20 @@ class ProxyTest : public ::testing::Test {
   std::unique_ptr<DemoApp> app_;
   std::shared_ptr<RecordingLog> log_;
   std::unique_ptr<Server> server_;
+  bool peer_close_epoll_ = true;
 };
+
+// The tests of the client-close watch (a request waiting for the upstream notices a client that
+// leaves) run twice: through the worker's epoll set (true) and through the fallback 1-byte read.
+class CloseWatchTest : public ProxyTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void SetUp() override {
+    ProxyTest::SetUp();
+    peer_close_epoll_ = GetParam();
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Watch, CloseWatchTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "epoll" : "read"; });
 
 std::string Get(std::string_view path, std::string_view extra = "") {
   return "GET " + std::string(path) + " HTTP/1.1\r\nHost: test.local\r\n" + std::string(extra) + "\r\n";
@@ -164,9 +177,10 @@ TEST_F(ProxyTest, KeepAlivePipeliningAndUpstreamPool) {
   EXPECT_FALSE(recs[1].has(TimePoint::kUsCxBeg));  // reused: no connect in this request
 }
 
-TEST_F(ProxyTest, RequestPipelinedWhileTheResponseIsPendingIsServedAfterIt) {
-  // The second request arrives while the proxy waits for the first response (the downstream close
-  // watch reads its first byte): it must be parsed intact after the first response.
+TEST_P(CloseWatchTest, RequestPipelinedWhileTheResponseIsPendingIsServedAfterIt) {
+  // The second request arrives while the proxy waits for the first response (the read-based close
+  // watch takes its first byte; the epoll one leaves it in the socket): it must be parsed intact
+  // after the first response.
   const uint16_t port = StartProxy(Http());
   Client c(port);
   ASSERT_TRUE(c.ok());
@@ -596,7 +610,7 @@ TEST_F(ProxyTest, DownstreamDisconnectMidBodyIsLoggedDC) {
   EXPECT_EQ(recs[0].bytes_received, 9u);
 }
 
-TEST_F(ProxyTest, ClientLeavingBeforeTheResponseIsLoggedDCWithCode0) {
+TEST_P(CloseWatchTest, ClientLeavingBeforeTheResponseIsLoggedDCWithCode0) {
   const uint16_t port = StartProxy(Http());
   {
     Client c(port);
@@ -611,7 +625,7 @@ TEST_F(ProxyTest, ClientLeavingBeforeTheResponseIsLoggedDCWithCode0) {
   EXPECT_EQ(recs[0].upstream_host, AppAddress());
 }
 
-TEST_F(ProxyTest, ClientHalfClosingWithItsRequestIsLoggedDCLikeEnvoy) {
+TEST_P(CloseWatchTest, ClientHalfClosingWithItsRequestIsLoggedDCLikeEnvoy) {
   // Envoy's HTTP connection manager does not keep half-closed client connections: a FIN that
   // arrives with (or before the response to) the request closes the connection and the request is
   // logged DC with code 0. Here the FIN is seen before the request waits for the upstream; then a
