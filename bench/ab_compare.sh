@@ -20,7 +20,7 @@ source bench/lib.sh
 bench_init ab
 start_origin $ORIGIN
 
-start_meshlog() {  # name binary port admin_port
+start_sidecar() {  # name binary port admin_port
   mkdir -p "$work/$1"
   cat > "$work/$1/dp.yaml" <<YAML
 type: Dataplane
@@ -48,25 +48,19 @@ spec:
         file:
           path: $work/$1.log
 YAML
-  taskset -c "$PROXY_CPU" "$2" run --name "$1" --resources "$work/$1" --admin "127.0.0.1:$4" --workers 1 \
-    > "$work/$1.out" 2>&1 &
-  pids+=($!)
+  start_meshlog "$1" "$work/$1" "$4" "$2"
 }
-start_meshlog a "$BIN_A" 22210 22290
-PID_A=$!
-start_meshlog b "$BIN_B" 22211 22291
-PID_B=$!
+start_sidecar a "$BIN_A" 22210 22290
+PID_A=$MESHLOG_PID
+start_sidecar b "$BIN_B" 22211 22291
+PID_B=$MESHLOG_PID
 wait_http $ORIGIN 22210 22211
 run_wrk 22210 1 50 >/dev/null || fail "warm-up of A failed"
 run_wrk 22211 1 50 >/dev/null || fail "warm-up of B failed"
 
 measure() {  # pid port: prints "rps cpu_us_per_request"
-  local t0 t1
-  t0=$(proc_cpu_ticks "$1")
-  run_wrk "$2" "$SECONDS_PER_RUN" 50 || fail "wrk against port $2 failed"
-  t1=$(proc_cpu_ticks "$1")
-  awk -v rps="$WRK_RPS" -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$WRK_COMPLETED" \
-    'BEGIN { printf "%s %.2f\n", rps, t / hz * 1e6 / n }'
+  run_wrk_cpu "$2" "$SECONDS_PER_RUN" 50 "$1" || fail "wrk against port $2 failed"
+  printf '%s %.2f\n' "$WRK_RPS" "$WRK_CPU_US"
 }
 
 printf '| round | A req/s | A CPU µs/req | B req/s | B CPU µs/req | B/A |\n|---|---|---|---|---|---|\n'

@@ -50,9 +50,7 @@ spec:
         file:
           path: $work/meshlog.log
 YAML
-"$BIN" run --name idle-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN --workers 1 > "$work/meshlog.out" 2>&1 &
-pids+=($!)
-MESHLOG_PID=$!
+start_meshlog idle-1 "$work/mesh" $ADMIN
 
 mkdir -p "$work/nginx"
 cat > "$work/nginx.conf" <<CONF

@@ -8,8 +8,13 @@
 #   wait_http 22001 22010                 # each port answers an HTTP GET within 10 s, else fail
 #   wait_tcp 25201                        # each port accepts a TCP connection within 10 s, else fail
 #   wait_ready 127.0.0.1:22090            # meshlog's admin /ready says LIVE within 10 s, else fail
+#   start_meshlog bench-1 "$work/mesh" 22090 [BINARY]   # `meshlog run --workers 1` of dataplane
+#                                         # bench-1 on PROXY_CPU, admin on 127.0.0.1:22090, output in
+#                                         # $work/bench-1.out; sets MESHLOG_PID (BINARY: default $BIN)
 #   run_wrk 22010 5 50                    # wrk -t1 -cCONNS -dSECONDS --latency on LOAD_CPU; sets
 #                                         # WRK_OUT, WRK_RPS, WRK_P99, WRK_COMPLETED (returns wrk's status)
+#   run_wrk_cpu 22010 5 50 $pid           # run_wrk while reading the CPU time of pid's process tree;
+#                                         # also sets WRK_CPU_US (CPU µs per completed request)
 #   t0=$(proc_cpu_ticks $pid)             # CPU ticks (1/CLK_TCK s) of a process, its threads and all
 #                                         # its descendants (an NGINX master's workers), incl. reaped ones
 #   fail "message"                        # prints it and the tails of $work/*.out, *.err and
@@ -81,6 +86,22 @@ wait_tcp() {  # port...
 wait_ready() {  # admin host:port of a meshlog run
   for _ in $(seq 100); do [ "$(curl -s "http://$1/ready" || true)" = LIVE ] && return 0; sleep 0.1; done
   fail "meshlog (admin $1) not ready"
+}
+
+start_meshlog() {  # name resources-dir admin-port [binary]: sets MESHLOG_PID
+  taskset -c "$PROXY_CPU" "${4:-$BIN}" run --name "$1" --resources "$2" --admin "127.0.0.1:$3" --workers 1 \
+    > "$work/$1.out" 2>&1 &
+  pids+=($!)
+  MESHLOG_PID=$!
+}
+
+run_wrk_cpu() {  # port seconds connections pid: run_wrk, and WRK_CPU_US = pid tree's CPU µs per request
+  local t0 t1 rc=0
+  t0=$(proc_cpu_ticks "$4")
+  run_wrk "$1" "$2" "$3" || rc=$?
+  t1=$(proc_cpu_ticks "$4")
+  WRK_CPU_US=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$WRK_COMPLETED" 'BEGIN { printf "%.4f", t / hz * 1e6 / n }')
+  return $rc
 }
 
 run_wrk() {  # port seconds connections [path]: sets WRK_OUT WRK_RPS WRK_P99 WRK_COMPLETED

@@ -89,11 +89,7 @@ spec:
         openTelemetry:
           endpoint: 127.0.0.1:$OTLP_RX
 YAML
-taskset -c "$PROXY_CPU" "$BIN" run --name bench-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN --workers 1 \
-  > "$work/meshlog.out" 2>&1 &
-pids+=($!)
-MESHLOG_PID=$!
-TICK_US=$((1000000 / CLK_TCK))
+start_meshlog bench-1 "$work/mesh" $ADMIN
 
 wait_tcp $OTLP_RX
 wait_http $ORIGIN $FILE_PORT $OTLP_PORT $NONE_PORT
@@ -110,15 +106,13 @@ for round in $(seq "$ROUNDS"); do
     port=$FILE_PORT
     [ $kind = otlp ] && port=$OTLP_PORT
     [ $kind = none ] && port=$NONE_PORT
-    t0=$(proc_cpu_ticks $MESHLOG_PID)
-    run_wrk $port "$SECONDS_PER_RUN" "$CONNS" || fail "wrk failed: $WRK_OUT"
+    run_wrk_cpu $port "$SECONDS_PER_RUN" "$CONNS" $MESHLOG_PID || fail "wrk failed: $WRK_OUT"
     rps=$WRK_RPS p99=$WRK_P99 n=$WRK_COMPLETED
-    t1=$(proc_cpu_ticks $MESHLOG_PID)
     grep -q "Non-2xx\|Socket errors" <<<"$WRK_OUT" && fail "wrk saw errors: $WRK_OUT"
     [ $kind = otlp ] && otlp_requests=$((otlp_requests + n))
     [ $kind = file ] && file_requests=$((file_requests + n))
-    us=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v n="$n" 'BEGIN { printf "%.1f", t * k / n }')
-    use=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f%%", 100 * t * k / (s * 1e6) }')
+    us=$(printf '%.1f' "$WRK_CPU_US")
+    use=$(awk -v u="$WRK_CPU_US" -v n="$n" -v s="$SECONDS_PER_RUN" 'BEGIN { printf "%.0f%%", 100 * u * n / (s * 1e6) }')
     label="$kind backend"
     [ $kind = none ] && label="no access log (reference)"
     printf '| round %s, %s | %s | %s | %s | %s |\n' "$round" "$label" "$rps" "$p99" "$us" "$use"

@@ -64,10 +64,7 @@ spec:
 YAML
 # sectionName needs inbound names
 sed -i "0,/  - port: $MESHLOG_PORT/s//  - port: $MESHLOG_PORT\n    name: logged/" "$work/mesh/dp.yaml"
-taskset -c "$PROXY_CPU" "$BIN" run --name bench-1 --resources "$work/mesh" --admin 127.0.0.1:22090 --workers 1 \
-  > "$work/meshlog.out" 2>&1 &
-pids+=($!)
-MESHLOG_PID=$!
+start_meshlog bench-1 "$work/mesh" 22090
 
 # --- NGINX as the reverse proxy ---
 mkdir -p "$work/nginx"
@@ -113,18 +110,13 @@ HAPROXY_PID=$!
 wait_http $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT
 idle_rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$MESHLOG_PID/status")
 
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 declare -A best_rps best_us round_us
 run() {  # key label port pid
-  local out t0 t1 rps p99 n us
-  t0=$(proc_cpu_ticks "$4")
-  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$3/" 2>&1)
-  t1=$(proc_cpu_ticks "$4")
-  grep -q "Non-2xx\|Socket errors" <<<"$out" && fail "wrk saw errors through $2: $out"
-  rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-  p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
-  n=$(awk '/requests in/ { print $1 }' <<<"$out")
-  us=$(awk -v t=$((t1 - t0)) -v k=$TICK_US -v n="$n" 'BEGIN { printf "%.1f", t * k / n }')
+  local rps p99 us
+  run_wrk_cpu "$3" "$SECONDS_PER_RUN" "$CONNS" "$4" || true
+  grep -q "Non-2xx\|Socket errors" <<<"$WRK_OUT" && fail "wrk saw errors through $2: $WRK_OUT"
+  rps=$WRK_RPS p99=$WRK_P99
+  us=$(printf '%.1f' "$WRK_CPU_US")
   printf '| %s | %s | %s | %s | %s | %.0f |\n' "$round" "$2" "$rps" "$p99" "$us" "$(awk -v u="$us" 'BEGIN { print 1e6 / u }')"
   round_us[$1,$round]=$us
   best_rps[$1]=$(awk -v a="${best_rps[$1]:-0}" -v b="$rps" 'BEGIN { print (b > a) ? b : a }')

@@ -66,10 +66,7 @@ spec:
         file:
           path: $work/meshlog.log
 YAML
-taskset -c "$PROXY_CPU" "$BIN" run --name bulk-1 --resources "$work/mesh" --admin 127.0.0.1:$ADMIN --workers 1 \
-  > "$work/meshlog.out" 2>&1 &
-pids+=($!)
-MESHLOG_PID=$!
+start_meshlog bulk-1 "$work/mesh" $ADMIN
 
 # --- HAProxy ---
 cat > "$work/haproxy.cfg" <<CONF
