@@ -8,14 +8,6 @@ namespace {
 
 constexpr std::string_view kServiceTag = "kuma.io/service";
 
-bool Contains(const policy::StringMap& have, const policy::StringMap& wanted) {
-  for (const auto& [k, v] : wanted) {
-    auto it = have.find(k);
-    if (it == have.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 std::string InboundAddress(const policy::DataplaneResource& dp, const policy::DataplaneInbound& in) {
   return JoinHostPort(in.address.value_or(dp.spec.advertised_address.value_or(dp.spec.address)), *in.port);
 }
@@ -40,11 +32,13 @@ void AppendMeshServiceEndpoints(const policy::ResourceSet& world, const policy::
     if (dp.meta.mesh != ms.meta.mesh) continue;
     const bool by_tags = !ms.spec.selector_dataplane_tags.empty();
     if (ms.spec.selector_dataplane_ref && dp.meta.name != *ms.spec.selector_dataplane_ref) continue;
-    if (ms.spec.selector_dataplane_labels && !Contains(dp.meta.labels, *ms.spec.selector_dataplane_labels)) continue;
+    if (ms.spec.selector_dataplane_labels && !TagsMatch(*ms.spec.selector_dataplane_labels, EffectiveLabels(dp.meta))) {
+      continue;
+    }
     if (!by_tags && !ms.spec.selector_dataplane_ref && !ms.spec.selector_dataplane_labels) continue;  // selects nothing
     for (const auto& in : dp.spec.inbound) {
       if (!in.port) continue;
-      if (by_tags && !Contains(in.tags, ms.spec.selector_dataplane_tags)) continue;
+      if (by_tags && !TagsMatch(ms.spec.selector_dataplane_tags, in.tags)) continue;
       if (sp->target_port_name) {
         if (in.name != sp->target_port_name) continue;
       } else if (*in.port != sp->target_port.value_or(sp->port)) {
@@ -56,11 +50,6 @@ void AppendMeshServiceEndpoints(const policy::ResourceSet& world, const policy::
 }
 
 }  // namespace
-
-std::string JoinHostPort(const std::string& host, uint32_t port) {
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
 
 std::vector<std::string> MeshServiceEndpoints(const policy::ResourceSet& world, const policy::MeshServiceResource& ms,
                                               std::optional<uint32_t> port) {
@@ -90,7 +79,9 @@ OutboundTarget ResolveOutbound(const policy::ResourceSet& world, const std::stri
         std::optional<uint32_t> port = ref.port;
         if (!port && !mzs.spec.ports.empty()) port = mzs.spec.ports.front().port;
         for (const auto& ms : world.mesh_services) {
-          if (ms.meta.mesh != mesh || !Contains(ms.meta.labels, mzs.spec.selector_mesh_service_labels)) continue;
+          if (ms.meta.mesh != mesh || !TagsMatch(mzs.spec.selector_mesh_service_labels, EffectiveLabels(ms.meta))) {
+            continue;
+          }
           AppendMeshServiceEndpoints(world, ms, port, t.addresses, seen);
         }
       }

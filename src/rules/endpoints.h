@@ -9,10 +9,11 @@
 // * `backendRef: {kind: MeshService, name, port}`: the MeshService's port P (the one equal to
 //   backendRef.port, else its first); the Dataplanes its selector picks (dataplaneTags: inbounds
 //   carrying the tags; dataplaneRef: the Dataplane of that name; dataplaneLabels: Dataplanes whose
-//   labels contain them); of those, the inbounds that P's targetPort names (a number: the inbound
+//   labels, with those Kuma adds (EffectiveLabels), contain them); of those, the inbounds that P's targetPort names (a number: the inbound
 //   port; a name: the inbound name; unset: P itself).
 // * `backendRef: {kind: MeshMultiZoneService, name, port}`: the MeshServices whose labels contain
-//   the MeshMultiZoneService's selector.meshService.matchLabels; each contributes its endpoints for
+//   the MeshMultiZoneService's selector.meshService.matchLabels (EffectiveLabels: a MeshService's
+//   kuma.io/display-name is its name); each contributes its endpoints for
 //   the same port number, as Kuma's fillMeshMultiZoneServices does (one zone here).
 // * `backendRef: {kind: MeshExternalService, name}`: its spec.endpoints (address, port defaulting
 //   to match.port).
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "policy/resources.h"
+#include "rules/labels.h"  // JoinHostPort, for callers that match listener addresses
 
 namespace meshlog::rules {
 
@@ -44,8 +46,5 @@ OutboundTarget ResolveOutbound(const policy::ResourceSet& world, const std::stri
 // Endpoints of one port of a MeshService (see the file comment); `port` unset picks its first port.
 std::vector<std::string> MeshServiceEndpoints(const policy::ResourceSet& world, const policy::MeshServiceResource& ms,
                                               std::optional<uint32_t> port);
-
-// "host:port", IPv6 hosts in brackets.
-std::string JoinHostPort(const std::string& host, uint32_t port);
 
 }  // namespace meshlog::rules

@@ -100,6 +100,16 @@ spec:
   ports:
   - {port: 80, appProtocol: http}
 ---
+type: MeshMultiZoneService
+mesh: default
+name: backend-v2-everywhere
+spec:
+  selector:
+    meshService:
+      matchLabels: {kuma.io/display-name: backend-v2}
+  ports:
+  - {port: 80, appProtocol: http}
+---
 type: MeshExternalService
 mesh: default
 name: httpbin
@@ -175,6 +185,10 @@ TEST(ResolveOutbound, MeshMultiZoneServiceUnionsTheMatchedMeshServicesOnThePortN
   EXPECT_THAT(ResolveOutbound(world, "default", ByRef("MeshMultiZoneService", "backend-all", 9901)).addresses,
               IsEmpty());
   EXPECT_THAT(ResolveOutbound(world, "other", ByRef("MeshMultiZoneService", "backend-all", 80)).addresses, IsEmpty());
+  // Labels Kuma adds to stored resources count: backend-v2 has no kuma.io/display-name label of
+  // its own, yet matchLabels {kuma.io/display-name: backend-v2} selects it.
+  EXPECT_THAT(ResolveOutbound(world, "default", ByRef("MeshMultiZoneService", "backend-v2-everywhere", 80)).addresses,
+              ElementsAre("192.168.0.2:8080"));
 }
 
 TEST(ResolveOutbound, MeshExternalServiceEndpointsDefaultToTheMatchPort) {

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "policy/violation.h"
+#include "rules/labels.h"
 
 namespace meshlog::rules {
 
@@ -39,27 +40,8 @@ std::string LabelOr(const StringMap& labels, std::string_view key, std::string f
   return v ? *v : fallback;
 }
 
-// Every (k, v) of `subset` is in `tags`.
-bool TagsMatch(const StringMap& subset, const StringMap& tags) {
-  for (const auto& [k, v] : subset) {
-    auto it = tags.find(k);
-    if (it == tags.end() || it->second != v) return false;
-  }
-  return true;
-}
-
 bool IsHttpProtocol(std::string_view p) { return p == "http" || p == "http2" || p == "grpc"; }
 
-std::string JoinHostPort(std::string_view host, uint32_t port) {
-  std::string out;
-  if (host.find(':') != std::string_view::npos) {
-    out.append("[").append(host).append("]");
-  } else {
-    out.append(host);
-  }
-  out.append(":").append(std::to_string(port));
-  return out;
-}
 
 // §3.3 top-level kind order.
 int KindOrder(TargetRefKind k) {
@@ -149,14 +131,6 @@ std::optional<LegacyServiceName> ParseLegacyServiceName(std::string_view s) {
 }
 
 // Labels a resource is matched by: its own, plus the ones Kuma computes (display name, namespace, mesh).
-StringMap EffectiveLabels(const policy::ResourceMeta& meta) {
-  StringMap l = meta.labels;
-  l.emplace("kuma.io/display-name", meta.name);
-  if (meta.namespace_) l.emplace("k8s.kuma.io/namespace", *meta.namespace_);
-  l.emplace("kuma.io/mesh", meta.mesh);
-  return l;
-}
-
 std::string ResourceKey(std::string_view kind, std::string_view ns, std::string_view name) {
   std::string k(kind);
   k.append("|").append(ns).append("|").append(name);
