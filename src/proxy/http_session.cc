@@ -351,13 +351,20 @@ void HttpSession::BuildRequestHeaders() {
   rq_->req_map.add(":path", rq_->req.Path());
   if (auto authority = rq_->req.Authority()) rq_->req_map.add(":authority", *authority);
   std::optional<std::string_view> forwarded_proto;
+  bool has_request_id = false;
   for (const auto& f : rq_->req.fields) {
-    if (f.f == bhttp::field::unknown && http::IEquals(rq_->req.View(f.name), "x-forwarded-proto")) {
-      forwarded_proto = rq_->req.View(f.value);
-      break;
+    if (f.f == bhttp::field::host) continue;  // HTTP/1 Host becomes :authority (as in Envoy)
+    const auto name = rq_->req.View(f.name);
+    if (f.f == bhttp::field::unknown) {
+      if (http::IEquals(name, "x-request-id")) {
+        has_request_id = true;
+        rq_->info.stream_id = rq_->req.View(f.value);
+      } else if (!forwarded_proto && http::IEquals(name, "x-forwarded-proto")) {
+        forwarded_proto = rq_->req.View(f.value);
+      }
     }
+    rq_->req_map.add(name, rq_->req.View(f.value));
   }
-  rq_->add_forwarded_proto = !forwarded_proto.has_value();
   // :scheme: an absolute-form target's scheme; else x-forwarded-proto when it names a valid scheme
   // (Envoy's getScheme); else the connection's, http.
   std::string_view scheme = "http";
@@ -367,16 +374,7 @@ void HttpSession::BuildRequestHeaders() {
     scheme = *forwarded_proto;
   }
   rq_->req_map.add(":scheme", scheme);
-  bool has_request_id = false;
-  for (const auto& f : rq_->req.fields) {
-    if (f.f == bhttp::field::host) continue;  // HTTP/1 Host becomes :authority (as in Envoy)
-    const auto name = rq_->req.View(f.name);
-    if (f.f == bhttp::field::unknown && http::IEquals(name, "x-request-id")) {
-      has_request_id = true;
-      rq_->info.stream_id = rq_->req.View(f.value);
-    }
-    rq_->req_map.add(name, rq_->req.View(f.value));
-  }
+  rq_->add_forwarded_proto = !forwarded_proto.has_value();
   if (rq_->add_forwarded_proto) rq_->req_map.add("x-forwarded-proto", "http");
   if (!has_request_id) {
     MakeRequestId(rq_->request_id);
