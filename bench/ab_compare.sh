@@ -20,39 +20,9 @@ source bench/lib.sh
 bench_init ab
 start_origin $ORIGIN
 
-start_sidecar() {  # name binary port admin_port
-  mkdir -p "$work/$1"
-  cat > "$work/$1/dp.yaml" <<YAML
-type: Dataplane
-mesh: default
-name: $1
-networking:
-  address: 127.0.0.1
-  inbound:
-  - port: $3
-    servicePort: $ORIGIN
-    tags:
-      kuma.io/service: $1
-      kuma.io/protocol: http
----
-type: MeshAccessLog
-mesh: default
-name: $1
-spec:
-  targetRef:
-    kind: Dataplane
-  rules:
-  - default:
-      backends:
-      - type: File
-        file:
-          path: $work/$1.log
-YAML
-  start_meshlog "$1" "$work/$1" "$4" "$2"
-}
-start_sidecar a "$BIN_A" 22210 22290
+start_logged_sidecar a "$BIN_A" 22210 22290 $ORIGIN
 PID_A=$MESHLOG_PID
-start_sidecar b "$BIN_B" 22211 22291
+start_logged_sidecar b "$BIN_B" 22211 22291 $ORIGIN
 PID_B=$MESHLOG_PID
 wait_http $ORIGIN 22210 22211
 run_wrk 22210 1 50 >/dev/null || fail "warm-up of A failed"

@@ -11,6 +11,12 @@
 #   start_meshlog bench-1 "$work/mesh" 22090 [BINARY]   # `meshlog run --workers 1` of dataplane
 #                                         # bench-1 on PROXY_CPU, admin on 127.0.0.1:22090, output in
 #                                         # $work/bench-1.out; sets MESHLOG_PID (BINARY: default $BIN)
+#   start_nginx_proxy 22020 22001         # NGINX on PROXY_CPU as the reverse proxy of the side-by-side
+#                                         # runs (keep-alive upstream pool, Kuma-like log_format,
+#                                         # access_log buffer=64k flush=1s); sets NGINX_PID
+#   start_logged_sidecar a BINARY 22210 22290 22001   # meshlog sidecar "a": one inbound on 22210 to
+#                                         # the origin, logged in Kuma's default format to
+#                                         # $work/a.log (File backend); admin 22290; sets MESHLOG_PID
 #   run_wrk 22010 5 50                    # wrk -t1 -cCONNS -dSECONDS --latency on LOAD_CPU; sets
 #                                         # WRK_OUT, WRK_RPS, WRK_P99, WRK_COMPLETED (returns wrk's status)
 #   run_wrk_cpu 22010 5 50 $pid           # run_wrk while reading the CPU time of pid's process tree;
@@ -93,6 +99,56 @@ start_meshlog() {  # name resources-dir admin-port [binary]: sets MESHLOG_PID
     > "$work/$1.out" 2>&1 &
   pids+=($!)
   MESHLOG_PID=$!
+}
+
+start_nginx_proxy() {  # port origin-port: sets NGINX_PID
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx.conf" <<CONF
+daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+  log_format kuma '[\$time_iso8601] default "\$request_method \$request_uri \$server_protocol" \$status - '
+                  '\$request_length \$body_bytes_sent \$request_time \$upstream_response_time "\$http_x_forwarded_for" '
+                  '"\$http_user_agent" "\$http_x_request_id" "\$host" "unknown" "bench" "127.0.0.1" "\$upstream_addr"';
+  access_log $work/nginx.log kuma buffer=64k flush=1s;
+  upstream origin { server 127.0.0.1:$2; keepalive 64; }
+  server { listen 127.0.0.1:$1;
+    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+CONF
+  taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -p "$work/nginx" &
+  pids+=($!)
+  NGINX_PID=$!
+}
+
+start_logged_sidecar() {  # name binary port admin-port origin-port: sets MESHLOG_PID
+  mkdir -p "$work/$1"
+  cat > "$work/$1/dp.yaml" <<YAML
+type: Dataplane
+mesh: default
+name: $1
+networking:
+  address: 127.0.0.1
+  inbound:
+  - port: $3
+    servicePort: $5
+    tags:
+      kuma.io/service: $1
+      kuma.io/protocol: http
+---
+type: MeshAccessLog
+mesh: default
+name: $1
+spec:
+  targetRef:
+    kind: Dataplane
+  rules:
+  - default:
+      backends:
+      - type: File
+        file:
+          path: $work/$1.log
+YAML
+  start_meshlog "$1" "$work/$1" "$4" "$2"
 }
 
 run_wrk_cpu() {  # port seconds connections pid: run_wrk, and WRK_CPU_US = pid tree's CPU µs per request

@@ -67,22 +67,7 @@ sed -i "0,/  - port: $MESHLOG_PORT/s//  - port: $MESHLOG_PORT\n    name: logged/
 start_meshlog bench-1 "$work/mesh" 22090
 
 # --- NGINX as the reverse proxy ---
-mkdir -p "$work/nginx"
-cat > "$work/nginx.conf" <<CONF
-daemon off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
-events { worker_connections 4096; }
-http {
-  log_format kuma '[\$time_iso8601] default "\$request_method \$request_uri \$server_protocol" \$status - '
-                  '\$request_length \$body_bytes_sent \$request_time \$upstream_response_time "\$http_x_forwarded_for" '
-                  '"\$http_user_agent" "\$http_x_request_id" "\$host" "unknown" "bench" "127.0.0.1" "\$upstream_addr"';
-  access_log $work/nginx.log kuma buffer=64k flush=1s;
-  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
-  server { listen 127.0.0.1:$NGINX_PORT;
-    location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-CONF
-taskset -c "$PROXY_CPU" nginx -c "$work/nginx.conf" -p "$work/nginx" &
-pids+=($!)
-NGINX_PID=$!
+start_nginx_proxy $NGINX_PORT $ORIGIN
 
 # --- HAProxy ---
 cat > "$work/haproxy.cfg" <<CONF

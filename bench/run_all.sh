@@ -21,7 +21,7 @@ gbench() {  # a Google Benchmark binary, short repetitions
   "$bin" --benchmark_min_time=0.3 "$@"
 }
 
-PARTS=(format rules http_parser proxy sinks proxy_side_by_side otlp_vs_file tcp_bulk idle_connections)
+PARTS=(format rules http_parser proxy sinks proxy_side_by_side floor otlp_vs_file tcp_bulk idle_connections)
 run_part() {
   case $1 in
     format) gbench $R/format/format_benchmark ;;
@@ -30,6 +30,7 @@ run_part() {
     proxy) gbench $R/proxy/proxy_benchmark ;;
     sinks) SKIP_BUILD=1 bash bench/sinks/run.sh ;;
     proxy_side_by_side) bash bench/proxy_side_by_side.sh 5 ;;
+    floor) bash bench/floor.sh 3 3 ;;
     otlp_vs_file) bash bench/otlp_vs_file.sh 5 50 2 ;;
     tcp_bulk) bash bench/tcp_bulk.sh 2 2 1 ;;
     idle_connections) bash bench/idle_connections.sh 10000 2 ;;

@@ -13,6 +13,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   curl jq socat rsyslog logrotate nginx-light haproxy wrk procps iproute2
   python3 python3-grpcio python3-protobuf
+  liburing-dev
 )
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
