@@ -41,7 +41,6 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 using asio::redirect_error;
-using asio::use_awaitable;
 using format::ResponseFlag;
 using format::TimePoint;
 
@@ -79,18 +78,18 @@ void MakeRequestId(std::string& out) {
 
 struct TunnelState {
   explicit TunnelState(asio::io_context& io) : timer(io) {}
-  asio::steady_timer timer;
+  Timer timer;
   TunnelCounters counters;
   bool done = false;
 };
 
 class HttpSession;
-asio::awaitable<void> TunnelIdleWatch(std::shared_ptr<HttpSession> self, std::shared_ptr<TunnelState> state,
-                                      std::chrono::milliseconds idle);
+Awaitable<void> TunnelIdleWatch(std::shared_ptr<HttpSession> self, std::shared_ptr<TunnelState> state,
+                                std::chrono::milliseconds idle);
 
 class HttpSession final : public SessionBase, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(Worker& worker, std::shared_ptr<ListenerState> ls, tcp::socket socket)
+  HttpSession(Worker& worker, std::shared_ptr<ListenerState> ls, Socket socket)
       : worker_(worker), ls_(std::move(ls)), ds_(std::move(socket)), timer_(worker.io()) {
     worker_.Register(this);
     worker_.active_sessions.fetch_add(1);
@@ -104,7 +103,7 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
     ls_->stats.active_connections.sub(1);
   }
 
-  asio::awaitable<void> Run();
+  Awaitable<void> Run();
 
   void OnDrain() override {
     drain_ = true;
@@ -135,7 +134,7 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
  private:
   enum class Phase : uint8_t { kIdle, kHeaders, kBody, kConnect, kResponse, kTunnel, kLinger, kDone };
 
-  asio::awaitable<void> Watchdog(std::shared_ptr<HttpSession> self);
+  Awaitable<void> Watchdog(std::shared_ptr<HttpSession> self);
   void Arm(Phase phase, std::chrono::milliseconds d);
   void OnTimeout();
   // How a phase of a request ends: go on to the next phase, or end the request keeping (kKeep) or
@@ -152,30 +151,30 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
     Clock::time_point sent_at{};  // the request was fully sent upstream
   };
 
-  asio::awaitable<bool> HandleOne();
+  Awaitable<bool> HandleOne();
   void BeginRequest();
   enum class HeadParse : uint8_t { kDone, kNeedMore, kBad };
   HeadParse ParseBufferedHead();
-  asio::awaitable<Step> ReadRequestHead(HeadParse first);
+  Awaitable<Step> ReadRequestHead(HeadParse first);
   void PlanRequest();
   bool TakePooledUpstream();
-  asio::awaitable<Step> ConnectForRequest();
+  Awaitable<Step> ConnectForRequest();
   void NoteUpstream(uint32_t attempts);
-  asio::awaitable<Step> SendRequest();
-  asio::awaitable<Step> ReadResponseHead();
-  asio::awaitable<void> UpgradeToTunnel();
-  asio::awaitable<bool> ForwardResponseBody();
-  asio::awaitable<size_t> ReadDs();
-  asio::awaitable<size_t> ReadUs();
-  asio::awaitable<bool> WriteDs(std::string_view data);
-  asio::awaitable<bool> WriteUs(std::string_view data);
+  Awaitable<Step> SendRequest();
+  Awaitable<Step> ReadResponseHead();
+  Awaitable<void> UpgradeToTunnel();
+  Awaitable<bool> ForwardResponseBody();
+  Awaitable<size_t> ReadDs();
+  Awaitable<size_t> ReadUs();
+  Awaitable<bool> WriteDs(std::string_view data);
+  Awaitable<bool> WriteUs(std::string_view data);
   // Local replies: PrepareReply() stores the reply (plain function: no coroutine parameters to
   // copy), SendLocalReply() writes it and the record.
   void PrepareReply(unsigned code, std::string_view body, std::string_view details, std::optional<ResponseFlag> flag,
                     bool close);
-  asio::awaitable<void> SendLocalReply();
-  asio::awaitable<void> Tunnel();
-  asio::awaitable<void> LingeringClose();
+  Awaitable<void> SendLocalReply();
+  Awaitable<void> Tunnel();
+  Awaitable<void> LingeringClose();
   void BuildRequestHeaders();
   void SerializeRequestHead(bool chunked);
   void BuildResponseHeaders(bool close, bool chunked_out);
@@ -191,7 +190,7 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   // Waits until the completion handler of the close watch has run (after StopWatchingDownstream
   // cancelled it): the watch may hold the first byte of a pipelined request, which must be in
   // rbuf_ before anything else reads the downstream socket.
-  asio::awaitable<void> SettleWatch();
+  Awaitable<void> SettleWatch();
   void ReleaseBuffers();
   void AcquireBuffers();
   void AcquireRequestState();
@@ -214,8 +213,8 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   Worker& worker_;
   std::shared_ptr<ListenerState> ls_;
   std::shared_ptr<const ListenerRuntime> rt_;
-  tcp::socket ds_;
-  asio::steady_timer timer_;
+  Socket ds_;
+  Timer timer_;
   Clock::time_point deadline_ = Clock::time_point::max();
   Phase phase_ = Phase::kIdle;
   bool closed_ = false;
@@ -259,7 +258,7 @@ void HttpSession::Arm(Phase phase, std::chrono::milliseconds d) {
   if (deadline_ < timer_.expiry()) timer_.cancel();
 }
 
-asio::awaitable<void> HttpSession::Watchdog(std::shared_ptr<HttpSession> self) {
+Awaitable<void> HttpSession::Watchdog(std::shared_ptr<HttpSession> self) {
   (void)self;  // keeps the session alive while the watchdog runs
   while (!closed_) {
     if (deadline_ <= Clock::now()) {
@@ -269,7 +268,7 @@ asio::awaitable<void> HttpSession::Watchdog(std::shared_ptr<HttpSession> self) {
     }
     timer_.expires_at(deadline_);
     error_code ec;
-    co_await timer_.async_wait(redirect_error(use_awaitable, ec));
+    co_await timer_.async_wait(redirect_error(kUseAwaitable, ec));
   }
 }
 
@@ -296,9 +295,9 @@ void HttpSession::OnTimeout() {
   }
 }
 
-asio::awaitable<size_t> HttpSession::ReadDs() {
+Awaitable<size_t> HttpSession::ReadDs() {
   error_code ec;
-  const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kReadChunk), redirect_error(use_awaitable, ec));
+  const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kReadChunk), redirect_error(kUseAwaitable, ec));
   if (ec) {
     ds_eof_ = true;
     co_return 0;
@@ -308,21 +307,21 @@ asio::awaitable<size_t> HttpSession::ReadDs() {
   co_return n;
 }
 
-asio::awaitable<size_t> HttpSession::ReadUs() {
+Awaitable<size_t> HttpSession::ReadUs() {
   error_code ec;
   const size_t n =
-      co_await us_->socket.async_read_some(us_->rbuf.Prepare(kReadChunk), redirect_error(use_awaitable, ec));
+      co_await us_->socket.async_read_some(us_->rbuf.Prepare(kReadChunk), redirect_error(kUseAwaitable, ec));
   if (ec) co_return 0;
   MarkOnce(TimePoint::kUsRxBeg);
   us_->rbuf.Commit(n);
   co_return n;
 }
 
-asio::awaitable<bool> HttpSession::WriteDs(std::string_view data) {
+Awaitable<bool> HttpSession::WriteDs(std::string_view data) {
   if (data.empty()) co_return true;
   MarkOnce(TimePoint::kDsTxBeg);
   error_code ec;
-  co_await asio::async_write(ds_, asio::buffer(data.data(), data.size()), redirect_error(use_awaitable, ec));
+  co_await asio::async_write(ds_, asio::buffer(data.data(), data.size()), redirect_error(kUseAwaitable, ec));
   if (ec) co_return false;
   Mark(TimePoint::kDsTxEnd);
   rq_->info.downstream_wire_bytes_sent += data.size();
@@ -330,12 +329,11 @@ asio::awaitable<bool> HttpSession::WriteDs(std::string_view data) {
   co_return true;
 }
 
-asio::awaitable<bool> HttpSession::WriteUs(std::string_view data) {
+Awaitable<bool> HttpSession::WriteUs(std::string_view data) {
   if (data.empty()) co_return true;
   MarkOnce(TimePoint::kUsTxBeg);
   error_code ec;
-  co_await asio::async_write(us_->socket, asio::buffer(data.data(), data.size()),
-                             redirect_error(use_awaitable, ec));
+  co_await asio::async_write(us_->socket, asio::buffer(data.data(), data.size()), redirect_error(kUseAwaitable, ec));
   if (ec) co_return false;
   Mark(TimePoint::kUsTxEnd);
   rq_->info.upstream_wire_bytes_sent += data.size();
@@ -510,8 +508,8 @@ void HttpSession::WatchDownstreamClose() {
   });
 }
 
-asio::awaitable<void> HttpSession::SettleWatch() {
-  while (ds_watch_inflight_) co_await asio::post(worker_.io(), use_awaitable);
+Awaitable<void> HttpSession::SettleWatch() {
+  while (ds_watch_inflight_) co_await asio::post(worker_.io(), kUseAwaitable);
 }
 
 void HttpSession::AcquireRequestState() {
@@ -613,7 +611,7 @@ void HttpSession::PrepareReply(unsigned code, std::string_view body, std::string
   ds_out_.append(body);
 }
 
-asio::awaitable<void> HttpSession::SendLocalReply() {
+Awaitable<void> HttpSession::SendLocalReply() {
   const auto r1 = co_await WriteDs(ds_out_);
   if (r1) {
     rq_->info.bytes_sent = rq_->info.local_reply_body.size();
@@ -623,11 +621,11 @@ asio::awaitable<void> HttpSession::SendLocalReply() {
   FinishRecord();
 }
 
-asio::awaitable<void> HttpSession::LingeringClose() {
+Awaitable<void> HttpSession::LingeringClose() {
   // Half-close, then read and discard what the client still sends (bounded in time), so the
   // kernel does not answer unread input with a RST that could destroy our response.
   error_code ec;
-  ds_.shutdown(tcp::socket::shutdown_send, ec);
+  ds_.shutdown(Socket::shutdown_send, ec);
   if (ec) co_return;
   Arm(Phase::kLinger, std::chrono::milliseconds(1000));
   size_t total = 0;
@@ -639,7 +637,7 @@ asio::awaitable<void> HttpSession::LingeringClose() {
   }
 }
 
-asio::awaitable<void> HttpSession::Run() {
+Awaitable<void> HttpSession::Run() {
   auto self = shared_from_this();
   asio::co_spawn(worker_.io(), Watchdog(self), asio::detached);
   connection_id_ = NextConnectionId();
@@ -678,7 +676,7 @@ asio::awaitable<void> HttpSession::Run() {
 // the state the phases share lives in flow_ (per request) and rq_. The phases that rarely wait
 // (the idle read below, the pooled upstream connection) are not coroutines of their own: every
 // coroutine call costs a frame and a trip through the scheduler, ~0.1 us a request each.
-asio::awaitable<bool> HttpSession::HandleOne() {
+Awaitable<bool> HttpSession::HandleOne() {
   // ---- wait for the first byte of the next request (false: closed, idle timeout, drain; no record) ----
   timed_out_ = false;
   co_await SettleWatch();
@@ -694,14 +692,14 @@ asio::awaitable<bool> HttpSession::HandleOne() {
     park_requested_ = false;
     idle_reading_ = true;
     error_code ec;
-    const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kIdleReadChunk), redirect_error(use_awaitable, ec));
+    const size_t n = co_await ds_.async_read_some(rbuf_.Prepare(kIdleReadChunk), redirect_error(kUseAwaitable, ec));
     idle_reading_ = false;
     if (!ec) {
       rbuf_.Commit(n);
       ls_->stats.downstream_bytes_received.inc(n);
     } else if (ec == asio::error::operation_aborted && park_requested_ && ds_.is_open() && !drain_ && !aborted_) {
       ReleaseBuffers();
-      co_await ds_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+      co_await ds_.async_wait(Socket::wait_read, redirect_error(kUseAwaitable, ec));
       if (ec) co_return false;
       AcquireBuffers();
     } else {
@@ -789,7 +787,7 @@ HttpSession::HeadParse HttpSession::ParseBufferedHead() {
 // The rest of the request head, when the first bytes did not complete it (`first` is what they
 // gave): reads until it is complete; a malformed head is answered 400/414/431 (DPE), a client
 // that stops sending 408, one that leaves is logged DC.
-asio::awaitable<HttpSession::Step> HttpSession::ReadRequestHead(HeadParse first) {
+Awaitable<HttpSession::Step> HttpSession::ReadRequestHead(HeadParse first) {
   HeadParse state = first;
   for (;;) {
     if (state == HeadParse::kBad) {
@@ -853,7 +851,7 @@ bool HttpSession::TakePooledUpstream() {
 }
 
 // A new upstream connection (503 UH without endpoints, UF/URX when every connect fails).
-asio::awaitable<HttpSession::Step> HttpSession::ConnectForRequest() {
+Awaitable<HttpSession::Step> HttpSession::ConnectForRequest() {
   const auto& cfg = rt_->config;
   auto result = co_await ConnectUpstream(worker_, *rt_, cfg.limits.max_connect_attempts, start_);
   const uint32_t attempts = result.attempts;
@@ -897,12 +895,13 @@ void HttpSession::NoteUpstream(uint32_t attempts) {
 }
 
 // The request head and body go upstream, the body streamed as it arrives (100-continue answered).
-asio::awaitable<HttpSession::Step> HttpSession::SendRequest() {
+Awaitable<HttpSession::Step> HttpSession::SendRequest() {
   const auto& cfg = rt_->config;
   if (rq_->req.expect_continue && flow_.has_body && rq_->req.version == 11) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     error_code ec;
-    co_await asio::async_write(ds_, asio::buffer(kContinue.data(), kContinue.size()), redirect_error(use_awaitable, ec));
+    co_await asio::async_write(ds_, asio::buffer(kContinue.data(), kContinue.size()),
+                               redirect_error(kUseAwaitable, ec));
     if (!ec) rq_->info.downstream_wire_bytes_sent += kContinue.size();
   }
   SerializeRequestHead(flow_.chunked_in);
@@ -968,7 +967,7 @@ asio::awaitable<HttpSession::Step> HttpSession::SendRequest() {
 
 // Waits for the response head (interim 1xx skipped), watching for a client that leaves; a bodiless
 // request on a pooled connection that turns out closed is sent once more on a fresh one.
-asio::awaitable<HttpSession::Step> HttpSession::ReadResponseHead() {
+Awaitable<HttpSession::Step> HttpSession::ReadResponseHead() {
   const auto& cfg = rt_->config;
   const bool keep_alive = flow_.keep_alive;
   bool retried = false;
@@ -1063,7 +1062,7 @@ asio::awaitable<HttpSession::Step> HttpSession::ReadResponseHead() {
 }
 
 // A 101 answer to an Upgrade request: the connection becomes a tunnel, logged once.
-asio::awaitable<void> HttpSession::UpgradeToTunnel() {
+Awaitable<void> HttpSession::UpgradeToTunnel() {
   ls_->stats.upgrades.inc();
   BuildResponseHeaders(false, false);
   const auto r7 = co_await WriteDs(ds_out_);
@@ -1078,7 +1077,7 @@ asio::awaitable<void> HttpSession::UpgradeToTunnel() {
 
 // The response body goes downstream as it arrives (re-chunked when its length is unknown); the
 // record is written when it ends. Returns whether the client connection carries another request.
-asio::awaitable<bool> HttpSession::ForwardResponseBody() {
+Awaitable<bool> HttpSession::ForwardResponseBody() {
   bool keep_alive = flow_.keep_alive;
   const bool upstream_keep = rq_->resp.version == 11 ? !rq_->resp.connection_close : rq_->resp.connection_keep_alive;
   const bool body_to_eof = rq_->resp_parser->need_eof() && !rq_->resp_parser->is_done();
@@ -1179,8 +1178,7 @@ asio::awaitable<bool> HttpSession::ForwardResponseBody() {
   co_return keep_alive;
 }
 
-
-asio::awaitable<void> HttpSession::Tunnel() {
+Awaitable<void> HttpSession::Tunnel() {
   // Bytes already read past the heads belong to the tunnel.
   co_await SettleWatch();
   const auto& cfg = rt_->config;
@@ -1217,12 +1215,12 @@ asio::awaitable<void> HttpSession::Tunnel() {
   FinishRecord();
 }
 
-asio::awaitable<void> TunnelIdleWatch(std::shared_ptr<HttpSession> self, std::shared_ptr<TunnelState> state,
-                                      std::chrono::milliseconds idle) {
+Awaitable<void> TunnelIdleWatch(std::shared_ptr<HttpSession> self, std::shared_ptr<TunnelState> state,
+                                std::chrono::milliseconds idle) {
   while (!state->done) {
     state->timer.expires_at(state->counters.last_activity + idle);
     error_code ec;
-    co_await state->timer.async_wait(redirect_error(use_awaitable, ec));
+    co_await state->timer.async_wait(redirect_error(kUseAwaitable, ec));
     if (state->done) co_return;
     if (Clock::now() - state->counters.last_activity >= idle) {
       self->Abort();
@@ -1233,9 +1231,10 @@ asio::awaitable<void> TunnelIdleWatch(std::shared_ptr<HttpSession> self, std::sh
 
 }  // namespace
 
-void StartHttpSession(Worker& worker, std::shared_ptr<ListenerState> listener, tcp::socket socket) {
+void StartHttpSession(Worker& worker, std::shared_ptr<ListenerState> listener, Socket socket) {
   auto session = std::make_shared<HttpSession>(worker, std::move(listener), std::move(socket));
-  asio::co_spawn(worker.io(), [session]() -> asio::awaitable<void> { co_await session->Run(); }, asio::detached);
+  asio::co_spawn(
+      worker.io(), [session]() -> Awaitable<void> { co_await session->Run(); }, asio::detached);
 }
 
 }  // namespace meshlog::proxy

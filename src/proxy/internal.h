@@ -33,6 +33,18 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
+// The data path's I/O objects and coroutines are bound to io_context's own executor type rather
+// than Asio's default, the type-erased any_io_executor: every operation copies, queries and
+// destroys its executor several times, which through any_executor are indirect calls. Every socket
+// and timer of the proxy lives on one worker's io_context, so nothing needs the erasure.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
+template <typename T>
+using Awaitable = asio::awaitable<T, Executor>;
+inline constexpr asio::use_awaitable_t<Executor> kUseAwaitable;
+
 format::Address ToAddress(const tcp::endpoint& ep);
 std::optional<tcp::endpoint> ParseEndpoint(std::string_view text);
 uint64_t NextConnectionId();
@@ -63,7 +75,7 @@ struct ListenerState {
   std::atomic<std::shared_ptr<const ListenerRuntime>> runtime;
   uint16_t port = 0;
   tcp::endpoint bound;
-  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;  // one per worker (index = worker)
+  std::vector<std::shared_ptr<Acceptor>> acceptors;  // one per worker (index = worker)
 };
 
 // A growable contiguous read buffer (Beast parses from one contiguous range).
@@ -114,7 +126,7 @@ class ReadBuffer {
 
 struct UpstreamConn {
   explicit UpstreamConn(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
+  Socket socket;
   ReadBuffer rbuf;
   uint64_t id = 0;
   format::Address local;
@@ -226,9 +238,9 @@ class Worker {
   std::atomic<int64_t> active_sessions{0};
 
  private:
-  asio::awaitable<void> Sweep();
+  Awaitable<void> Sweep();
   void StartPeerCloseWatch();
-  asio::awaitable<void> DispatchPeerCloses();
+  Awaitable<void> DispatchPeerCloses();
 
   unsigned index_;
   bool peer_close_epoll_;
@@ -240,7 +252,7 @@ class Worker {
   std::vector<std::string> string_buffers_;
   std::vector<HttpRequestStatePtr> request_states_;
   size_t freed_since_trim_ = 0;
-  std::optional<asio::posix::stream_descriptor> peer_close_watch_;  // owns the epoll descriptor
+  std::optional<asio::posix::basic_stream_descriptor<Executor>> peer_close_watch_;  // owns the epoll descriptor
   // Last member: destroyed first, so coroutine frames of sessions (which unregister themselves)
   // are destroyed while the registry still exists.
   // UNSAFE_IO: no per-descriptor mutex in the reactor. Every socket of a worker (sessions, pooled
@@ -260,11 +272,11 @@ struct TunnelCounters {
   bool b_reset = false;  // ... on the upstream side
   Clock::time_point last_activity{};
 };
-asio::awaitable<void> RunTunnel(tcp::socket& a, tcp::socket& b, TunnelCounters& counters);
+Awaitable<void> RunTunnel(Socket& a, Socket& b, TunnelCounters& counters);
 
 // Starts a session for an accepted connection (http_session.cc / tcp_session.cc).
-void StartHttpSession(Worker& worker, std::shared_ptr<ListenerState> listener, tcp::socket socket);
-void StartTcpSession(Worker& worker, std::shared_ptr<ListenerState> listener, tcp::socket socket);
+void StartHttpSession(Worker& worker, std::shared_ptr<ListenerState> listener, Socket socket);
+void StartTcpSession(Worker& worker, std::shared_ptr<ListenerState> listener, Socket socket);
 
 // Connects to the listener's endpoints: up to `max_attempts` distinct endpoints, each bounded by
 // `timeout`, ejecting those that fail. Sets `attempts`. nullptr when all failed or none exist.
@@ -277,8 +289,8 @@ struct ConnectResult {
   std::optional<std::chrono::nanoseconds> connect_begin;  // offsets from `start`
   std::optional<std::chrono::nanoseconds> connect_end;
 };
-asio::awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRuntime& rt, uint32_t max_attempts,
-                                               Clock::time_point start);
+Awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRuntime& rt, uint32_t max_attempts,
+                                         Clock::time_point start);
 
 void LogRecord(const ListenerRuntime& rt, ListenerStats& stats, const format::StreamInfo& info);
 

@@ -17,7 +17,6 @@ namespace meshlog::proxy {
 namespace {
 std::atomic<uint64_t> g_connection_id{0};
 using asio::redirect_error;
-using asio::use_awaitable;
 }  // namespace
 
 uint64_t NextConnectionId() { return g_connection_id.fetch_add(1, std::memory_order_relaxed) + 1; }
@@ -87,12 +86,12 @@ void ListenerRuntime::Eject(const EndpointRuntime* ep) const {
   ep->ejected_until_ns.store(until.time_since_epoch().count(), std::memory_order_relaxed);
 }
 
-asio::awaitable<void> Worker::Sweep() {
-  asio::steady_timer timer(io_);
+Awaitable<void> Worker::Sweep() {
+  Timer timer(io_);
   for (;;) {
     timer.expires_after(kSweepInterval);
     error_code ec;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await timer.async_wait(asio::redirect_error(kUseAwaitable, ec));
     const auto now = Clock::now();
     for (auto* s : sessions_) s->OnSweep(now);  // sessions only post work here: no (un)registering
     if (freed_since_trim_ >= kTrimAfterFrees) {
@@ -118,11 +117,11 @@ bool Worker::WatchPeerClose(int fd, SessionBase* s) {
   return ::epoll_ctl(peer_close_watch_->native_handle(), EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
-asio::awaitable<void> Worker::DispatchPeerCloses() {
+Awaitable<void> Worker::DispatchPeerCloses() {
   for (;;) {
     error_code ec;
     co_await peer_close_watch_->async_wait(asio::posix::descriptor_base::wait_read,
-                                           asio::redirect_error(asio::use_awaitable, ec));
+                                           asio::redirect_error(kUseAwaitable, ec));
     if (ec) co_return;
     std::array<epoll_event, 64> events;
     for (;;) {
@@ -165,8 +164,8 @@ void Worker::PutIdle(std::unique_ptr<UpstreamConn> conn) {
   list.push_back(std::move(conn));
 }
 
-asio::awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRuntime& rt, uint32_t max_attempts,
-                                               Clock::time_point start) {
+Awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRuntime& rt, uint32_t max_attempts,
+                                         Clock::time_point start) {
   ConnectResult result;
   if (rt.endpoints.empty()) {
     result.no_endpoint = true;
@@ -184,11 +183,11 @@ asio::awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRun
     struct TimerState {
       bool done = false;
       bool timed_out = false;
-      tcp::socket* socket = nullptr;
+      Socket* socket = nullptr;
     };
     auto st = std::make_shared<TimerState>();
     st->socket = &conn->socket;
-    asio::steady_timer timer(worker.io());
+    Timer timer(worker.io());
     timer.expires_after(rt.config.timeouts.connect);
     timer.async_wait([st](const error_code& ec) {
       if (!ec && !st->done) {
@@ -199,7 +198,7 @@ asio::awaitable<ConnectResult> ConnectUpstream(Worker& worker, const ListenerRun
     });
     if (!result.connect_begin) result.connect_begin = Clock::now() - start;
     error_code ec;
-    co_await conn->socket.async_connect(ep->endpoint, redirect_error(use_awaitable, ec));
+    co_await conn->socket.async_connect(ep->endpoint, redirect_error(kUseAwaitable, ec));
     st->done = true;
     timer.cancel();
     if (!ec && !st->timed_out) {
@@ -230,18 +229,17 @@ void LogRecord(const ListenerRuntime& rt, ListenerStats& stats, const format::St
 
 namespace {
 
-asio::awaitable<void> AcceptLoop(Worker& worker, std::shared_ptr<ListenerState> ls,
-                                 std::shared_ptr<tcp::acceptor> acceptor) {
+Awaitable<void> AcceptLoop(Worker& worker, std::shared_ptr<ListenerState> ls, std::shared_ptr<Acceptor> acceptor) {
   for (;;) {
-    tcp::socket socket(worker.io());
+    Socket socket(worker.io());
     error_code ec;
-    co_await acceptor->async_accept(socket, redirect_error(use_awaitable, ec));
+    co_await acceptor->async_accept(socket, redirect_error(kUseAwaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       ls->stats.accept_errors.inc();  // EMFILE and friends: back off briefly
-      asio::steady_timer t(worker.io());
+      Timer t(worker.io());
       t.expires_after(std::chrono::milliseconds(10));
-      co_await t.async_wait(redirect_error(use_awaitable, ec));
+      co_await t.async_wait(redirect_error(kUseAwaitable, ec));
       continue;
     }
     if (worker.draining()) continue;  // closes the socket
@@ -309,13 +307,13 @@ std::string Server::Apply(const std::vector<ListenerConfig>& listeners) {
       if (ep.port() != 0) {
         // SO_REUSEPORT would let us share a port that another process (e.g. a second sidecar
         // with a clashing configuration) already listens on: probe without it first.
-        tcp::acceptor probe(workers_[0]->io());
+        Acceptor probe(workers_[0]->io());
         probe.open(ep.protocol());
         probe.set_option(asio::socket_base::reuse_address(true));  // TIME_WAIT is not "in use"
         probe.bind(ep);
       }
       for (auto& w : workers_) {
-        auto acc = std::make_shared<tcp::acceptor>(w->io());
+        auto acc = std::make_shared<Acceptor>(w->io());
         acc->open(ep.protocol());
         acc->set_option(asio::socket_base::reuse_address(true));
         acc->set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));

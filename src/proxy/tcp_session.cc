@@ -12,16 +12,15 @@ namespace meshlog::proxy {
 namespace {
 
 using asio::redirect_error;
-using asio::use_awaitable;
 using format::ResponseFlag;
 
 struct JoinState {
   explicit JoinState(asio::io_context& io) : timer(io) { timer.expires_at(Clock::time_point::max()); }
-  asio::steady_timer timer;
+  Timer timer;
   int left = 2;
 };
 
-void CloseBoth(tcp::socket& a, tcp::socket& b) {
+void CloseBoth(Socket& a, Socket& b) {
   error_code ignored;
   a.close(ignored);
   b.close(ignored);
@@ -35,18 +34,18 @@ constexpr size_t kSmallBuffer = 16 * 1024;
 constexpr size_t kBulkBuffer = 128 * 1024;
 
 // One direction. `from_is_a` tells which reset flag to set.
-asio::awaitable<void> Pump(tcp::socket& from, tcp::socket& to, uint64_t& count, bool& from_reset, bool& to_reset,
-                           Clock::time_point& activity) {
+Awaitable<void> Pump(Socket& from, Socket& to, uint64_t& count, bool& from_reset, bool& to_reset,
+                     Clock::time_point& activity) {
   std::array<char, kSmallBuffer> small;
   std::unique_ptr<char[]> bulk;
   asio::mutable_buffer buf = asio::buffer(small);
   for (;;) {
     error_code ec;
-    const size_t n = co_await from.async_read_some(buf, redirect_error(use_awaitable, ec));
+    const size_t n = co_await from.async_read_some(buf, redirect_error(kUseAwaitable, ec));
     if (ec) {
       if (ec == asio::error::eof) {
         error_code ignored;
-        to.shutdown(tcp::socket::shutdown_send, ignored);  // half-close
+        to.shutdown(Socket::shutdown_send, ignored);  // half-close
       } else {
         if (ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) from_reset = true;
         CloseBoth(from, to);
@@ -54,7 +53,7 @@ asio::awaitable<void> Pump(tcp::socket& from, tcp::socket& to, uint64_t& count, 
       co_return;
     }
     activity = Clock::now();
-    co_await asio::async_write(to, asio::buffer(buf.data(), n), redirect_error(use_awaitable, ec));
+    co_await asio::async_write(to, asio::buffer(buf.data(), n), redirect_error(kUseAwaitable, ec));
     if (ec) {
       if (ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor) to_reset = true;
       CloseBoth(from, to);
@@ -70,7 +69,7 @@ asio::awaitable<void> Pump(tcp::socket& from, tcp::socket& to, uint64_t& count, 
 
 }  // namespace
 
-asio::awaitable<void> RunTunnel(tcp::socket& a, tcp::socket& b, TunnelCounters& c) {
+Awaitable<void> RunTunnel(Socket& a, Socket& b, TunnelCounters& c) {
   auto executor = co_await asio::this_coro::executor;
   auto& io = static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
   auto join = std::make_shared<JoinState>(io);
@@ -82,7 +81,7 @@ asio::awaitable<void> RunTunnel(tcp::socket& a, tcp::socket& b, TunnelCounters& 
   co_await Pump(a, b, c.a_to_b, c.a_reset, c.b_reset, c.last_activity);
   if (--join->left > 0) {
     error_code ec;
-    co_await join->timer.async_wait(redirect_error(use_awaitable, ec));
+    co_await join->timer.async_wait(redirect_error(kUseAwaitable, ec));
   }
 }
 
@@ -90,7 +89,7 @@ namespace {
 
 class TcpSession final : public SessionBase, public std::enable_shared_from_this<TcpSession> {
  public:
-  TcpSession(Worker& worker, std::shared_ptr<ListenerState> ls, tcp::socket socket)
+  TcpSession(Worker& worker, std::shared_ptr<ListenerState> ls, Socket socket)
       : worker_(worker), ls_(std::move(ls)), ds_(std::move(socket)), timer_(worker.io()) {
     worker_.Register(this);
     worker_.active_sessions.fetch_add(1);
@@ -103,7 +102,7 @@ class TcpSession final : public SessionBase, public std::enable_shared_from_this
     ls_->stats.active_connections.sub(1);
   }
 
-  asio::awaitable<void> Run();
+  Awaitable<void> Run();
   // A TCP connection has no request boundary: drain lets it run until the drain timeout.
   void OnDrain() override {}
   void Abort() override {
@@ -113,7 +112,7 @@ class TcpSession final : public SessionBase, public std::enable_shared_from_this
   }
 
  private:
-  asio::awaitable<void> Timers(std::shared_ptr<TcpSession> self);
+  Awaitable<void> Timers(std::shared_ptr<TcpSession> self);
   void Snapshot(format::AccessLogType type) {
     info_.access_log_type = type;
     info_.duration = Clock::now() - start_;
@@ -129,8 +128,8 @@ class TcpSession final : public SessionBase, public std::enable_shared_from_this
   Worker& worker_;
   std::shared_ptr<ListenerState> ls_;
   std::shared_ptr<const ListenerRuntime> rt_;
-  tcp::socket ds_;
-  asio::steady_timer timer_;
+  Socket ds_;
+  Timer timer_;
   std::unique_ptr<UpstreamConn> us_;
   Clock::time_point start_;
   format::StreamInfo info_;
@@ -138,7 +137,7 @@ class TcpSession final : public SessionBase, public std::enable_shared_from_this
   bool done_ = false;
 };
 
-asio::awaitable<void> TcpSession::Timers(std::shared_ptr<TcpSession> self) {
+Awaitable<void> TcpSession::Timers(std::shared_ptr<TcpSession> self) {
   (void)self;  // keeps the session alive while the timer coroutine runs
   // Idle timeout and periodic records share one timer.
   const auto idle = rt_->config.timeouts.idle;
@@ -148,7 +147,7 @@ asio::awaitable<void> TcpSession::Timers(std::shared_ptr<TcpSession> self) {
     auto idle_at = idle.count() > 0 ? counters_.last_activity + idle : Clock::time_point::max();
     timer_.expires_at(std::min(idle_at, next_periodic));
     error_code ec;
-    co_await timer_.async_wait(redirect_error(use_awaitable, ec));
+    co_await timer_.async_wait(redirect_error(kUseAwaitable, ec));
     if (done_) co_return;
     const auto now = Clock::now();
     if (now >= next_periodic) {
@@ -162,7 +161,7 @@ asio::awaitable<void> TcpSession::Timers(std::shared_ptr<TcpSession> self) {
   }
 }
 
-asio::awaitable<void> TcpSession::Run() {
+Awaitable<void> TcpSession::Run() {
   auto self = shared_from_this();
   rt_ = ls_->runtime.load();
   start_ = Clock::now();
@@ -219,9 +218,10 @@ asio::awaitable<void> TcpSession::Run() {
 
 }  // namespace
 
-void StartTcpSession(Worker& worker, std::shared_ptr<ListenerState> listener, tcp::socket socket) {
+void StartTcpSession(Worker& worker, std::shared_ptr<ListenerState> listener, Socket socket) {
   auto session = std::make_shared<TcpSession>(worker, std::move(listener), std::move(socket));
-  asio::co_spawn(worker.io(), [session]() -> asio::awaitable<void> { co_await session->Run(); }, asio::detached);
+  asio::co_spawn(
+      worker.io(), [session]() -> Awaitable<void> { co_await session->Run(); }, asio::detached);
 }
 
 }  // namespace meshlog::proxy
