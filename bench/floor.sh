@@ -2,25 +2,27 @@
 # How much of a proxy's CPU per request is the kernel's on this machine, and what capacity is left to
 # win: runs NGINX (the side-by-side reverse proxy), meshlog (Kuma default format, File backend) and
 # bench/floor/floor_proxy — a proxy that does no HTTP work at all, only the four system calls per
-# request every proxy makes, once with epoll and once with io_uring — under the same wrk load, each
+# request every proxy makes, with epoll, with io_uring and with Boost.Asio coroutines (the event
+# library meshlog uses) — under the same wrk load, each
 # pinned to PROXY_CPU, in alternating rounds. Prints CPU µs per request per run and, at the end, the
 # median over rounds of each one's capacity relative to NGINX (NGINX's CPU per request / its own).
 #
 #   bash bench/floor.sh [SECONDS] [ROUNDS]        # defaults 4 5; needs liburing-dev, the release build
 #
-# floor_proxy's capacity is the most any proxy making these system calls can reach here; what
-# separates meshlog from it is meshlog's user-space work per request. Ports 22500-22599.
+# floor_proxy epoll's capacity is the most any readiness-based proxy can reach here, io_uring's the
+# most a completion-based one can; floor_proxy Asio shows what the event library alone costs, and
+# what separates meshlog from it is meshlog's own work per request (HTTP, logging). Ports 22500-22599.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${1:-4}
 ROUNDS=${2:-5}
 BIN=${MESHLOG_BIN:-build/release/src/cli/meshlog}
 FLOOR=build/release/bench/floor_proxy
-ORIGIN=22501 NGINX_PORT=22520 MESHLOG_PORT=22510 EPOLL_PORT=22530 URING_PORT=22540
+ORIGIN=22501 NGINX_PORT=22520 MESHLOG_PORT=22510 EPOLL_PORT=22530 URING_PORT=22540 ASIO_PORT=22550
 source bench/lib.sh
 
 mkdir -p "$(dirname "$FLOOR")"
-g++ -O2 -std=c++20 -Wall -Wextra -o "$FLOOR" bench/floor/floor_proxy.cc -luring ||
+g++ -O2 -std=c++20 -Wall -Wextra -o "$FLOOR" bench/floor/floor_proxy.cc -luring -pthread ||
   { echo "floor.sh: cannot build floor_proxy (apt-get install liburing-dev)" >&2; exit 2; }
 
 bench_init floor
@@ -33,10 +35,13 @@ EPOLL_PID=$!
 taskset -c "$PROXY_CPU" "$FLOOR" uring $URING_PORT $ORIGIN 2> "$work/uring.err" &
 pids+=($!)
 URING_PID=$!
-wait_http $ORIGIN $NGINX_PORT $MESHLOG_PORT $EPOLL_PORT $URING_PORT
+taskset -c "$PROXY_CPU" "$FLOOR" asio $ASIO_PORT $ORIGIN 2> "$work/asio.err" &
+pids+=($!)
+ASIO_PID=$!
+wait_http $ORIGIN $NGINX_PORT $MESHLOG_PORT $EPOLL_PORT $URING_PORT $ASIO_PORT
 
 PROXIES=("nginx:NGINX 1.22:$NGINX_PORT:$NGINX_PID" "meshlog:meshlog:$MESHLOG_PORT:$MESHLOG_PID"
-  "epoll:floor_proxy epoll:$EPOLL_PORT:$EPOLL_PID" "uring:floor_proxy io_uring:$URING_PORT:$URING_PID")
+  "epoll:floor_proxy epoll:$EPOLL_PORT:$EPOLL_PID" "uring:floor_proxy io_uring:$URING_PORT:$URING_PID" "asio:floor_proxy Asio:$ASIO_PORT:$ASIO_PID")
 for spec in "${PROXIES[@]}"; do
   IFS=: read -r _ _ port _ <<<"$spec"
   run_wrk "$port" 1 50 >/dev/null || fail "warm-up of port $port failed"
@@ -63,4 +68,4 @@ median_capacity() {  # key: median over rounds of NGINX's CPU per request / key'
     sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 echo
-echo "median capacity relative to NGINX: meshlog $(median_capacity meshlog), floor_proxy epoll $(median_capacity epoll), floor_proxy io_uring $(median_capacity uring)"
+echo "median capacity relative to NGINX: meshlog $(median_capacity meshlog), floor_proxy epoll $(median_capacity epoll), floor_proxy io_uring $(median_capacity uring), floor_proxy Asio $(median_capacity asio)"

@@ -13,6 +13,10 @@
 //                                                 # a batch of completions submitted in one call
 //                                                 # (DEFER_TASKRUN + SINGLE_ISSUER when the kernel
 //                                                 # has them, Linux >= 6.1)
+//   floor_proxy asio LISTEN_PORT UPSTREAM_PORT    # Boost.Asio (Debian's, as meshlog uses it): one
+//                                                 # coroutine per connection, read/write awaited,
+//                                                 # io_context with meshlog's concurrency hint and
+//                                                 # executor type; the event library's own cost
 //
 // Loopback only. A short write aborts the program: the measurement would be wrong, not slower.
 #include <arpa/inet.h>
@@ -30,7 +34,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <boost/asio.hpp>
 
 namespace {
 
@@ -216,17 +223,62 @@ void RunUring(int lfd, int upstream_port) {
   }
 }
 
+
+// --- Boost.Asio coroutines ----------------------------------------------------------------------
+namespace asio = boost::asio;
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<asio::ip::tcp, Executor>;
+constexpr asio::use_awaitable_t<Executor> kAwait;
+
+asio::awaitable<void, Executor> Relay(Socket client, int upstream_port) {
+  Socket up(client.get_executor());
+  boost::system::error_code ec;
+  up.connect({asio::ip::address_v4::loopback(), static_cast<uint16_t>(upstream_port)}, ec);
+  if (ec) Die("connect upstream");
+  up.set_option(asio::ip::tcp::no_delay(true));
+  client.set_option(asio::ip::tcp::no_delay(true));
+  std::vector<char> cbuf(kBuf), ubuf(kBuf);
+  for (;;) {
+    size_t n = co_await client.async_read_some(asio::buffer(cbuf), asio::redirect_error(kAwait, ec));
+    if (ec) break;
+    co_await asio::async_write(up, asio::buffer(cbuf.data(), n), asio::redirect_error(kAwait, ec));
+    if (ec) break;
+    n = co_await up.async_read_some(asio::buffer(ubuf), asio::redirect_error(kAwait, ec));
+    if (ec) break;
+    co_await asio::async_write(client, asio::buffer(ubuf.data(), n), asio::redirect_error(kAwait, ec));
+    if (ec) break;
+  }
+}
+
+asio::awaitable<void, Executor> AcceptAll(Acceptor& acceptor, int upstream_port) {
+  for (;;) {
+    Socket client = co_await acceptor.async_accept(kAwait);
+    asio::co_spawn(acceptor.get_executor(), Relay(std::move(client), upstream_port), asio::detached);
+  }
+}
+
+void RunAsio(int lfd, int upstream_port) {
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  Acceptor acceptor(io, asio::ip::tcp::v4(), lfd);
+  asio::co_spawn(io, AcceptAll(acceptor, upstream_port), asio::detached);
+  io.run();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4 || (std::string_view(argv[1]) != "epoll" && std::string_view(argv[1]) != "uring")) {
-    std::fprintf(stderr, "usage: floor_proxy epoll|uring LISTEN_PORT UPSTREAM_PORT\n");
+  const std::string_view mode = argc == 4 ? argv[1] : "";
+  if (mode != "epoll" && mode != "uring" && mode != "asio") {
+    std::fprintf(stderr, "usage: floor_proxy epoll|uring|asio LISTEN_PORT UPSTREAM_PORT\n");
     return 2;
   }
   const int lfd = Listen(std::atoi(argv[2]));
-  if (std::string_view(argv[1]) == "epoll") {
+  if (mode == "epoll") {
     RunEpoll(lfd, std::atoi(argv[3]));
-  } else {
+  } else if (mode == "uring") {
     RunUring(lfd, std::atoi(argv[3]));
+  } else {
+    RunAsio(lfd, std::atoi(argv[3]));
   }
 }
