@@ -111,7 +111,15 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   }
   void OnPeerClosed() override {
     ds_peer_closed_ = true;
-    if (!ds_watch_active_) return;  // idle, or the response head already came: reads will see it
+    if (streaming_body_) {
+      // Whatever ForwardResponseBody waits for (more of the body from the upstream, or room to
+      // write to the client) ends now, and it sees ClientGone().
+      error_code ignored;
+      if (us_) us_->socket.close(ignored);
+      ds_.cancel(ignored);
+      return;
+    }
+    if (!ds_watch_active_) return;  // idle: the next read sees it
     ds_watch_active_ = false;
     ClientLeftDuringUpstreamWait();
   }
@@ -209,6 +217,12 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
     ds_.close(ignored);
   }
   bool TimedOut(Phase p) const { return timed_out_ && timeout_phase_ == p; }
+  // While the response body streams: the worker's peer-close watch saw the client shut down or
+  // reset. Envoy keeps no half-closed HTTP connection, so the response is cut off there.
+  bool ClientGone() const { return ds_peer_closed_; }
+  // Ends a response whose client has gone (a failed write, or ClientGone()): logged DC with the
+  // status already sent; neither connection is reused. Returns false (the connection closes).
+  bool EndResponseForGoneClient();
 
   Worker& worker_;
   std::shared_ptr<ListenerState> ls_;
@@ -229,6 +243,7 @@ class HttpSession final : public SessionBase, public std::enable_shared_from_thi
   char ds_watch_byte_ = 0;
   bool peer_close_watched_ = false;  // the worker's peer-close watch has this connection
   bool ds_peer_closed_ = false;      // ... and reported that the client shut down or reset
+  bool streaming_body_ = false;      // ForwardResponseBody is running
   // Idle keep-alive read (see kIdleParkAfter).
   bool idle_reading_ = false;
   bool park_requested_ = false;
@@ -1075,6 +1090,16 @@ Awaitable<void> HttpSession::UpgradeToTunnel() {
   co_await Tunnel();
 }
 
+bool HttpSession::EndResponseForGoneClient() {
+  ls_->stats.downstream_resets.inc();
+  rq_->info.response_flags.set(ResponseFlag::DC);
+  rq_->info.response_code_details = "downstream_remote_disconnect";
+  rq_->info.bytes_sent = rq_->resp.body_bytes;
+  ReleaseUpstream(false);
+  FinishRecord();
+  return false;
+}
+
 // The response body goes downstream as it arrives (re-chunked when its length is unknown); the
 // record is written when it ends. Returns whether the client connection carries another request.
 Awaitable<bool> HttpSession::ForwardResponseBody() {
@@ -1098,7 +1123,13 @@ Awaitable<bool> HttpSession::ForwardResponseBody() {
   rq_->resp.out_framing = framing;
   rq_->resp_parser->eager(true);
   bool upstream_ok = true;
+  streaming_body_ = true;
+  struct StreamingEnds {
+    bool& flag;
+    ~StreamingEnds() { flag = false; }
+  } streaming_ends{streaming_body_};
   for (;;) {
+    if (ClientGone()) co_return EndResponseForGoneClient();
     if (!rq_->resp_parser->is_done() && http::CanPut(*rq_->resp_parser, us_->rbuf.size())) {
       error_code ec;
       const size_t used = rq_->resp_parser->put(asio::buffer(us_->rbuf.data(), us_->rbuf.size()), ec);
@@ -1114,21 +1145,14 @@ Awaitable<bool> HttpSession::ForwardResponseBody() {
     }
     if (!ds_out_.empty()) {
       const auto r8 = co_await WriteDs(ds_out_);
-      if (!r8) {
-        ls_->stats.downstream_resets.inc();
-        rq_->info.response_flags.set(ResponseFlag::DC);
-        rq_->info.response_code_details = "downstream_remote_disconnect";
-        rq_->info.bytes_sent = rq_->resp.body_bytes;
-        ReleaseUpstream(false);
-        FinishRecord();
-        co_return false;
-      }
+      if (!r8) co_return EndResponseForGoneClient();
       ds_out_.clear();
     }
     if (!upstream_ok) break;
     if (rq_->resp_parser->is_done()) break;
     const auto r9 = co_await ReadUs();
     if (r9 == 0) {
+      if (ClientGone()) co_return EndResponseForGoneClient();  // the read was woken by OnPeerClosed
       if (rq_->resp_parser->need_eof() && !TimedOut(Phase::kResponse)) {
         error_code ec;
         rq_->resp_parser->put_eof(ec);

@@ -664,6 +664,38 @@ TEST_F(ProxyTest, PipelinedRequestsFollowedByAFinAreDroppedWithTheConnectionLike
   EXPECT_EQ(log_->WaitFor(2, 100ms).size(), 1u);
 }
 
+TEST_F(ProxyTest, ClientFinWhileTheResponseBodyStreamsCutsItOffLikeEnvoy) {
+  // Envoy keeps no half-closed HTTP connection: a client's FIN while the body is still coming from
+  // the upstream resets the stream. Both connections close at once and the request is logged DC
+  // with the status already sent. (Seen through the worker's peer-close watch; with the read-based
+  // fallback the response goes on until a write fails.)
+  std::atomic<bool> upstream_closed{false};
+  ScriptedUpstream upstream(1, [&](int, ScriptedUpstream::Socket& s) {
+    boost::system::error_code ec;
+    boost::asio::write(s, boost::asio::buffer(std::string("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nfirst")), ec);
+    const timeval tv{5, 0};  // the rest never comes; wait for the proxy to give up the connection
+    setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char b;
+    s.read_some(boost::asio::buffer(&b, 1), ec);
+    upstream_closed = ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
+  });
+  const uint16_t port = StartProxy(Http({upstream.Address()}));
+  Client c(port);
+  c.Send(Get("/big"));
+  EXPECT_NE(c.ReadUntil("first").find("first"), std::string::npos);
+  const auto t0 = std::chrono::steady_clock::now();
+  c.ShutdownWrite();
+  EXPECT_EQ(c.ReadToEof(3s), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);  // closed by the proxy, not the timeout
+  upstream.Join();
+  EXPECT_TRUE(upstream_closed);
+  auto recs = log_->WaitFor(1);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].code, 200u);
+  EXPECT_EQ(recs[0].flags, "DC");
+  EXPECT_EQ(recs[0].details, "downstream_remote_disconnect");
+}
+
 TEST_F(ProxyTest, UpstreamClosingBeforeResponseIs503UC) {
   // An upstream that accepts, reads the request and closes without answering.
   ScriptedUpstream upstream(1, [](int, ScriptedUpstream::Socket& s) { s.close(); });
