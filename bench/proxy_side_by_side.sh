@@ -95,7 +95,10 @@ HAPROXY_PID=$!
 wait_http $ORIGIN $MESHLOG_PORT $MESHLOG_NOLOG_PORT $NGINX_PORT $HAPROXY_PORT
 idle_rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$MESHLOG_PID/status")
 
-declare -A best_rps best_us round_us
+declare -A best_rps best_us round_us round_p99
+to_ms() {  # a wrk latency (850.00us, 1.77ms, 1.02s) in ms
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
+}
 run() {  # key label port pid
   local rps p99 us
   run_wrk_cpu "$3" "$SECONDS_PER_RUN" "$CONNS" "$4" || true
@@ -104,6 +107,7 @@ run() {  # key label port pid
   us=$(printf '%.1f' "$WRK_CPU_US")
   printf '| %s | %s | %s | %s | %s | %.0f |\n' "$round" "$2" "$rps" "$p99" "$us" "$(awk -v u="$us" 'BEGIN { print 1e6 / u }')"
   round_us[$1,$round]=$us
+  round_p99[$1,$round]=$(to_ms "$p99")
   best_rps[$1]=$(awk -v a="${best_rps[$1]:-0}" -v b="$rps" 'BEGIN { print (b > a) ? b : a }')
   best_us[$1]=$(awk -v a="${best_us[$1]:-1e9}" -v b="$us" 'BEGIN { print (b < a) ? b : a }')
 }
@@ -134,5 +138,16 @@ median_ratio() {  # numerator-key denominator-key: median over rounds of us[den]
 echo "median over rounds of the CPU-per-request ratio (capacity): meshlog / NGINX = $(median_ratio meshlog nginx), meshlog / HAProxy = $(median_ratio meshlog haproxy), meshlog no log / NGINX = $(median_ratio nolog nginx)"
 echo "  median logging cost = $(awk -v r="$(median_ratio meshlog nolog)" 'BEGIN { printf "%.1f%%", 100 * (1 - r) }') of meshlog's CPU per request (target <= 10%)"
 echo "  logging cost = $(awk -v a="${best_us[meshlog]}" -v b="${best_us[nolog]}" 'BEGIN { printf "%.1f%%", 100 * (a - b) / a }') of meshlog's CPU per request (target <= 10%)"
+median_p99() {  # key: median over rounds of its p99 in ms
+  local r
+  for r in $(seq "$ROUNDS"); do echo "${round_p99[$1,$r]}"; done |
+    sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+p99_not_above=0
+for r in $(seq "$ROUNDS"); do
+  awk -v a="${round_p99[meshlog,$r]}" -v b="${round_p99[nginx,$r]}" 'BEGIN { exit !(a <= b) }' && p99_not_above=$((p99_not_above + 1))
+done
+echo "median p99 over rounds (ms): meshlog $(median_p99 meshlog), no log $(median_p99 nolog), NGINX $(median_p99 nginx), HAProxy $(median_p99 haproxy)"
+echo "  rounds in which meshlog's p99 <= NGINX's: $p99_not_above of $ROUNDS (target: p99 <= NGINX's)"
 echo
 echo "meshlog idle RSS after start: ${idle_rss_kib} KiB; meshlog records written: $(wc -l < "$work/meshlog.log" 2>/dev/null || echo 0)"
