@@ -42,6 +42,6 @@ for r in $(seq "$ROUNDS"); do
   ratios+=("$ratio")
   printf '| %d | %s | %s | %s | %s | %s |\n' "$r" "$rps_a" "$cpu_a" "$rps_b" "$cpu_b" "$ratio"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+median=$(printf '%s\n' "${ratios[@]}" | median)
 echo
 echo "median B/A CPU per request: $median  (A = $BIN_A, B = $BIN_B)"

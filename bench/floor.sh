@@ -22,8 +22,10 @@ ORIGIN=22501 NGINX_PORT=22520 MESHLOG_PORT=22510 EPOLL_PORT=22530 URING_PORT=225
 source bench/lib.sh
 
 mkdir -p "$(dirname "$FLOOR")"
-g++ -O2 -std=c++20 -Wall -Wextra -o "$FLOOR" bench/floor/floor_proxy.cc -luring -pthread ||
-  { echo "floor.sh: cannot build floor_proxy (apt-get install liburing-dev)" >&2; exit 2; }
+if [ ! "$FLOOR" -nt bench/floor/floor_proxy.cc ]; then  # built once, again only when the source changed
+  g++ -O2 -std=c++20 -Wall -Wextra -o "$FLOOR" bench/floor/floor_proxy.cc -luring -pthread ||
+    { echo "floor.sh: cannot build floor_proxy (apt-get install liburing-dev)" >&2; exit 2; }
+fi
 
 bench_init floor
 start_origin $ORIGIN
@@ -41,7 +43,9 @@ ASIO_PID=$!
 PROXIES=("nginx:NGINX 1.22:$NGINX_PORT:$NGINX_PID" "meshlog:meshlog:$MESHLOG_PORT:$MESHLOG_PID"
   "epoll:floor_proxy epoll:$EPOLL_PORT:$EPOLL_PID" "asio:floor_proxy Asio:$ASIO_PORT:$ASIO_PID")
 sleep 0.5
+have_uring=false
 if kill -0 $URING_PID 2>/dev/null; then
+  have_uring=true
   PROXIES+=("uring:floor_proxy io_uring:$URING_PORT:$URING_PID")
   wait_http $URING_PORT
 else  # e.g. a container whose seccomp profile refuses io_uring_setup
@@ -71,9 +75,9 @@ done
 median_capacity() {  # key: median over rounds of NGINX's CPU per request / key's
   local r
   for r in $(seq "$ROUNDS"); do awk -v n="${us[nginx,$r]}" -v x="${us[$1,$r]}" 'BEGIN { printf "%.3f\n", n / x }'; done |
-    sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    median
 }
 echo
 summary="median capacity relative to NGINX: meshlog $(median_capacity meshlog), floor_proxy epoll $(median_capacity epoll)"
-kill -0 $URING_PID 2>/dev/null && summary+=", floor_proxy io_uring $(median_capacity uring)"
+$have_uring && summary+=", floor_proxy io_uring $(median_capacity uring)"
 echo "$summary, floor_proxy Asio $(median_capacity asio)"

@@ -21,6 +21,7 @@
 #                                         # WRK_OUT, WRK_RPS, WRK_P99, WRK_COMPLETED (returns wrk's status)
 #   run_wrk_cpu 22010 5 50 $pid           # run_wrk while reading the CPU time of pid's process tree;
 #                                         # also sets WRK_CPU_US (CPU µs per completed request)
+#   printf '%s\n' 1 3 2 | median         # the median of numbers on stdin, one per line (here 2)
 #   t0=$(proc_cpu_ticks $pid)             # CPU ticks (1/CLK_TCK s) of a process, its threads and all
 #                                         # its descendants (an NGINX master's workers), incl. reaped ones
 #   fail "message"                        # prints it and the tails of $work/*.out, *.err and
@@ -149,6 +150,10 @@ spec:
           path: $work/$1.log
 YAML
   start_meshlog "$1" "$work/$1" "$4" "$2"
+}
+
+median() {  # numbers on stdin, one per line: prints their median (the mean of the middle two if even)
+  sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 run_wrk_cpu() {  # port seconds connections pid: run_wrk, and WRK_CPU_US = pid tree's CPU µs per request

@@ -133,15 +133,14 @@ median_ratio() {  # numerator-key denominator-key: median over rounds of us[den]
   local r
   for r in $(seq "$ROUNDS"); do
     awk -v a="${round_us[$2,$r]}" -v b="${round_us[$1,$r]}" 'BEGIN { printf "%.3f\n", a / b }'
-  done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  done | median | xargs printf '%.2f'
 }
 echo "median over rounds of the CPU-per-request ratio (capacity): meshlog / NGINX = $(median_ratio meshlog nginx), meshlog / HAProxy = $(median_ratio meshlog haproxy), meshlog no log / NGINX = $(median_ratio nolog nginx)"
 echo "  median logging cost = $(awk -v r="$(median_ratio meshlog nolog)" 'BEGIN { printf "%.1f%%", 100 * (1 - r) }') of meshlog's CPU per request (target <= 10%)"
 echo "  logging cost = $(awk -v a="${best_us[meshlog]}" -v b="${best_us[nolog]}" 'BEGIN { printf "%.1f%%", 100 * (a - b) / a }') of meshlog's CPU per request (target <= 10%)"
 median_p99() {  # key: median over rounds of its p99 in ms
   local r
-  for r in $(seq "$ROUNDS"); do echo "${round_p99[$1,$r]}"; done |
-    sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  for r in $(seq "$ROUNDS"); do echo "${round_p99[$1,$r]}"; done | median | xargs printf '%.2f'
 }
 p99_not_above=0
 for r in $(seq "$ROUNDS"); do
